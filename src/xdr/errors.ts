@@ -1,0 +1,80 @@
+/**
+ * The codec's one error type. Every failure to encode or decode, whatever
+ * its cause, is an `XdrError` with a stable `code`, the byte offset where it
+ * happened and the path of the field being read or written.
+ */
+
+/** Why a value could not be encoded or decoded. */
+export type XdrErrorCode =
+  /** Fewer bytes remain than the next item needs. */
+  | "SHORT_BUFFER"
+  /** A length read from the wire exceeds the `<N>` bound declared in the .x file. */
+  | "BOUND_EXCEEDED"
+  /** A length read from the wire exceeds the reader's `maxLength` ceiling. */
+  | "LENGTH_LIMIT"
+  /** An enum value that the enum does not declare. */
+  | "BAD_ENUM"
+  /** A bool other than 0 or 1 (RFC 4506 §4.4). */
+  | "BAD_BOOL"
+  /** A union discriminant with no arm and no default arm. */
+  | "BAD_DISCRIMINANT"
+  /** Padding bytes that are not zero (RFC 4506 §4.9, §4.10, §4.11). */
+  | "NONZERO_PADDING"
+  /** Recursive data nested deeper than the configured `maxDepth`. */
+  | "DEPTH_LIMIT"
+  /** Bytes left over after the top-level value was decoded. */
+  | "TRAILING_BYTES"
+  /** A value to encode that does not fit its XDR type (range, shape, length). */
+  | "BAD_VALUE";
+
+/** An encoding or decoding failure, with where it happened. */
+export class XdrError extends Error {
+  override readonly name = "XdrError";
+  readonly code: XdrErrorCode;
+  /** Byte offset into the input (decoding) or the output (encoding). */
+  readonly offset: number;
+  /** Field path from the outermost value inward, for example `["lookup_res", "found", "next", "name"]`. */
+  readonly path: string[];
+  /** The message without offset and path. */
+  readonly detail: string;
+
+  constructor(code: XdrErrorCode, detail: string, offset: number, options?: { cause?: unknown }) {
+    super(`${code}: ${detail} at byte ${offset}`, options);
+    this.code = code;
+    this.detail = detail;
+    this.offset = offset;
+    this.path = [];
+  }
+
+  /** The path written the way a reader would: `lookup_res.found.next.name`, `list[3]`. */
+  get pathString(): string {
+    let out = "";
+    for (const segment of this.path) {
+      out += segment.startsWith("[") || out === "" ? segment : `.${segment}`;
+    }
+    return out;
+  }
+
+  /** Adds an outer path segment as the error travels up through the codecs. */
+  prependPath(segment: string): this {
+    this.path.unshift(segment);
+    this.message = `${this.code}: ${this.detail} at byte ${this.offset} in ${this.pathString}`;
+    return this;
+  }
+}
+
+/**
+ * Used by codecs in their `catch`: adds `segment` to the path of an
+ * XdrError, and turns any other failure (a value of the wrong shape, a stack
+ * overflow) into one, so that only XdrError ever leaves the codec.
+ */
+export function withPath(error: unknown, segment: string, offset: number): XdrError {
+  if (error instanceof XdrError) return error.prependPath(segment);
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return new XdrError("DEPTH_LIMIT", "data nested too deep for the stack", offset, { cause: error }).prependPath(
+      segment,
+    );
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new XdrError("BAD_VALUE", detail, offset, { cause: error }).prependPath(segment);
+}

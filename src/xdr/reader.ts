@@ -1,0 +1,222 @@
+import { XdrError, type XdrErrorCode } from "./errors.js";
+import { DEFAULT_READER_OPTIONS, MAX_XDR_LENGTH, type XdrReaderOptions } from "./limits.js";
+
+/** Strings up to this many bytes are decoded by a loop while they are ASCII; longer ones natively. */
+const SHORT_STRING = 32;
+const utf8Decoder = new TextDecoder("utf-8");
+
+/**
+ * Reads XDR (RFC 4506) from a byte array, checking every length before it
+ * allocates anything.
+ *
+ * Opaque data comes back as a view into the input unless `copyOpaque` is set.
+ * Strings are decoded as UTF-8; bytes that are not valid UTF-8 become U+FFFD,
+ * so declare data that must survive byte for byte as `opaque`.
+ */
+export class XdrReader {
+  #bytes: Uint8Array;
+  #view: DataView;
+  #pos: number;
+  #end: number;
+  #depth = 0;
+  readonly #maxLength: number;
+  readonly #maxDepth: number;
+  readonly #strictPadding: boolean;
+  readonly #copyOpaque: boolean;
+
+  constructor(bytes: Uint8Array, options: XdrReaderOptions = {}) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#pos = 0;
+    this.#end = bytes.length;
+    this.#maxLength = Math.min(options.maxLength ?? DEFAULT_READER_OPTIONS.maxLength, MAX_XDR_LENGTH);
+    this.#maxDepth = options.maxDepth ?? DEFAULT_READER_OPTIONS.maxDepth;
+    this.#strictPadding = !(options.allowNonZeroPadding ?? DEFAULT_READER_OPTIONS.allowNonZeroPadding);
+    this.#copyOpaque = options.copyOpaque ?? DEFAULT_READER_OPTIONS.copyOpaque;
+  }
+
+  /** Points the reader at new input, keeping its options. */
+  reset(bytes: Uint8Array): void {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#pos = 0;
+    this.#end = bytes.length;
+    this.#depth = 0;
+  }
+
+  /** Offset of the next byte to read. */
+  get offset(): number {
+    return this.#pos;
+  }
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.#end - this.#pos;
+  }
+
+  /** RFC 4506 §4.1. */
+  readInt(): number {
+    const p = this.#pos;
+    if (p + 4 > this.#end) throw this.#short(4);
+    this.#pos = p + 4;
+    return this.#view.getInt32(p);
+  }
+
+  /** RFC 4506 §4.2. */
+  readUnsignedInt(): number {
+    const p = this.#pos;
+    if (p + 4 > this.#end) throw this.#short(4);
+    this.#pos = p + 4;
+    return this.#view.getUint32(p);
+  }
+
+  /** An integer the .x file narrows (`char`, `short`, unsigned forms): 4 bytes, then a range check. */
+  readIntInRange(min: number, max: number): number {
+    const v = min < 0 ? this.readInt() : this.readUnsignedInt();
+    if (v < min || v > max) throw this.fail("BAD_VALUE", `${v} is not in ${min}..${max}`, this.#pos - 4);
+    return v;
+  }
+
+  /** RFC 4506 §4.4: only 0 and 1 are booleans. */
+  readBool(): boolean {
+    const v = this.readInt();
+    if (v === 0) return false;
+    if (v === 1) return true;
+    throw this.fail("BAD_BOOL", `${v} is not a boolean (0 or 1)`, this.#pos - 4);
+  }
+
+  /** RFC 4506 §4.5. */
+  readHyper(): bigint {
+    const p = this.#pos;
+    if (p + 8 > this.#end) throw this.#short(8);
+    this.#pos = p + 8;
+    return this.#view.getBigInt64(p);
+  }
+
+  /** RFC 4506 §4.5. */
+  readUnsignedHyper(): bigint {
+    const p = this.#pos;
+    if (p + 8 > this.#end) throw this.#short(8);
+    this.#pos = p + 8;
+    return this.#view.getBigUint64(p);
+  }
+
+  /** RFC 4506 §4.6. */
+  readFloat(): number {
+    const p = this.#pos;
+    if (p + 4 > this.#end) throw this.#short(4);
+    this.#pos = p + 4;
+    return this.#view.getFloat32(p);
+  }
+
+  /** RFC 4506 §4.7. */
+  readDouble(): number {
+    const p = this.#pos;
+    if (p + 8 > this.#end) throw this.#short(8);
+    this.#pos = p + 8;
+    return this.#view.getFloat64(p);
+  }
+
+  /**
+   * A count read from the wire, checked before the caller allocates for it:
+   * against `max` (the declared bound), the reader's `maxLength`, and the bytes
+   * that remain, given that each element takes at least `minElementBytes`.
+   */
+  readLength(max: number, minElementBytes: number): number {
+    const n = this.readUnsignedInt();
+    if (n > max) throw this.fail("BOUND_EXCEEDED", `length ${n} exceeds the declared bound of ${max}`, this.#pos - 4);
+    if (n > this.#maxLength) {
+      throw this.fail("LENGTH_LIMIT", `length ${n} exceeds the reader's maxLength of ${this.#maxLength}`, this.#pos - 4);
+    }
+    if (n * minElementBytes > this.#end - this.#pos) {
+      throw this.fail(
+        "SHORT_BUFFER",
+        `length ${n} needs at least ${n * minElementBytes} bytes, ${this.#end - this.#pos} remain`,
+        this.#pos - 4,
+      );
+    }
+    return n;
+  }
+
+  /** RFC 4506 §4.9: `length` bytes and their padding. */
+  readFixedOpaque(length: number): Uint8Array {
+    return this.#readBytes(length);
+  }
+
+  /** RFC 4506 §4.10: a length (at most `max`), the bytes, padding. */
+  readVariableOpaque(max: number = MAX_XDR_LENGTH): Uint8Array {
+    return this.#readBytes(this.readLength(max, 1));
+  }
+
+  /** RFC 4506 §4.11: a length (at most `max` bytes), UTF-8 bytes, padding. */
+  readString(max: number = MAX_XDR_LENGTH): string {
+    const n = this.readLength(max, 1);
+    const start = this.#pos;
+    const padded = (n + 3) & ~3;
+    if (start + padded > this.#end) throw this.#short(padded);
+    const bytes = this.#bytes;
+    let text: string | null = null;
+    if (n <= SHORT_STRING) {
+      text = "";
+      for (let i = start; i < start + n; i++) {
+        const c = bytes[i];
+        if (c >= 0x80) {
+          text = null;
+          break;
+        }
+        text += String.fromCharCode(c);
+      }
+    }
+    if (text === null) text = utf8Decoder.decode(bytes.subarray(start, start + n));
+    this.#pos = start + padded;
+    if (this.#strictPadding && padded > n) this.#checkPadding(start + n, start + padded);
+    return text;
+  }
+
+  /**
+   * Enters one level of recursive data that is not decoded by a loop (a
+   * recursive union, say); fails with DEPTH_LIMIT past `maxDepth`. Pair with `leave()`.
+   */
+  enter(): void {
+    if (++this.#depth > this.#maxDepth) {
+      this.#depth = 0;
+      throw this.fail("DEPTH_LIMIT", `data nested deeper than maxDepth ${this.#maxDepth}`, this.#pos);
+    }
+  }
+
+  /** Leaves a level entered with `enter()`. */
+  leave(): void {
+    this.#depth--;
+  }
+
+  /** Fails with TRAILING_BYTES unless every byte has been read. */
+  expectEnd(): void {
+    if (this.#pos !== this.#end) {
+      throw this.fail("TRAILING_BYTES", `${this.#end - this.#pos} bytes left after the value`, this.#pos);
+    }
+  }
+
+  /** An XdrError at `offset` (default: the current offset), for codecs that find a bad value. */
+  fail(code: XdrErrorCode, detail: string, offset: number = this.#pos): XdrError {
+    return new XdrError(code, detail, offset);
+  }
+
+  #readBytes(n: number): Uint8Array {
+    const start = this.#pos;
+    const padded = (n + 3) & ~3;
+    if (start + padded > this.#end) throw this.#short(padded);
+    this.#pos = start + padded;
+    if (this.#strictPadding && padded > n) this.#checkPadding(start + n, start + padded);
+    return this.#copyOpaque ? this.#bytes.slice(start, start + n) : this.#bytes.subarray(start, start + n);
+  }
+
+  #checkPadding(from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (this.#bytes[i] !== 0) throw this.fail("NONZERO_PADDING", `padding byte is ${this.#bytes[i]}, not 0`, i);
+    }
+  }
+
+  #short(needed: number): XdrError {
+    return this.fail("SHORT_BUFFER", `needs ${needed} bytes, ${this.#end - this.#pos} remain`);
+  }
+}
