@@ -27,6 +27,8 @@ export type XdrErrorCode =
   /** A value to encode that does not fit its XDR type (range, shape, length). */
   | "BAD_VALUE";
 
+const MAX_PATH_SEGMENTS = 64;
+
 /** An encoding or decoding failure, with where it happened. */
 export class XdrError extends Error {
   override readonly name = "XdrError";
@@ -57,6 +59,8 @@ export class XdrError extends Error {
 
   /** Adds an outer path segment as the error travels up through the codecs. */
   prependPath(segment: string): this {
+    // Deeply recursive data would make the path, and the work to build it, grow without end.
+    if (this.path.length >= MAX_PATH_SEGMENTS) this.path.pop();
     this.path.unshift(segment);
     this.message = `${this.code}: ${this.detail} at byte ${this.offset} in ${this.pathString}`;
     return this;
@@ -77,4 +81,13 @@ export function withPath(error: unknown, segment: string, offset: number): XdrEr
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new XdrError("BAD_VALUE", detail, offset, { cause: error }).prependPath(segment);
+}
+
+/**
+ * `withPath` for a linked list decoded by a loop: element `link` (0 is the
+ * head) is named `next#link`, so a path reads `entries.next#41.name`.
+ */
+export function withLinkPath(error: unknown, segment: string, linkField: string, link: number, offset: number): XdrError {
+  const e = withPath(error, segment, offset);
+  return link > 0 ? e.prependPath(`${linkField}#${link}`) : e;
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `once` command: one subcommand per module in this folder.
+ */
+import { runBench } from "./bench.js";
+import { runGen } from "./gen.js";
+import { UsageError } from "./usage.js";
+
+const COMMANDS: Record<string, { run(args: string[]): Promise<number> | number; summary: string }> = {
+  gen: { run: runGen, summary: "compile .x files into TypeScript modules" },
+  bench: { run: runBench, summary: "run the benchmarks and print them side by side" },
+};
+
+const HELP = `once: ONC RPC and XDR for TypeScript
+
+Usage: once <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
+  .join("\n")}
+
+Run 'once <command> --help' for a command's options and examples.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`once: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`once ${name}: ${e.message}\nRun 'once ${name} --help' for usage.\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
