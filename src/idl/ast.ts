@@ -150,6 +150,20 @@ export interface Specification {
   readonly file: string;
   readonly definitions: readonly Definition[];
   readonly passthrough: readonly Passthrough[];
+  /**
+   * rpcgen's string constants, `const NAME = "text";` (key_prot.x has one).
+   * Kept apart from `definitions` because no XDR position can use them.
+   * Always set by our parser; optional so that hand-built trees need not.
+   */
+  readonly stringConstants?: readonly StringConstant[];
+}
+
+/** `const NAME = "text";`: rpcgen writes it out as a C string #define. */
+export interface StringConstant {
+  readonly name: string;
+  /** The characters between the quotes, as written (rpcgen does not interpret escapes). */
+  readonly text: string;
+  readonly loc: SourceLocation;
 }
 
 /** A named constant: a `const` definition or an enum member. */
