@@ -6,6 +6,7 @@
 
 import type { ResolvedSpecification, Specification } from "./ast.js";
 import { IdlError } from "./diagnostics.js";
+import { importHeaderTypes } from "./header-imports.js";
 import { tokenize } from "./lexer.js";
 import { parseTokens } from "./parser.js";
 import { preprocess } from "./preprocess.js";
@@ -42,7 +43,9 @@ export function parseSpecification(text: string, file: string, options: ParseOpt
 }
 
 /**
- * Reads, parses and checks `file`. Throws IdlError with every problem found
+ * Reads, parses and checks `file`. When the file uses names it does not
+ * define, the `.x` files behind its `%#include "X.h"` lines are consulted
+ * (see header-imports.ts). Throws IdlError with every problem found
  * by the stage that failed (preprocessor, lexer, parser or resolver).
  */
 export function compileSpecification(file: string, options: CompileOptions): ResolvedSpecification {
@@ -53,5 +56,7 @@ export function compileSpecification(file: string, options: CompileOptions): Res
     const reason = e instanceof Error ? e.message : String(e);
     throw new IdlError([{ loc: { file, line: 1, column: 1 }, message: `cannot read '${file}': ${reason}` }]);
   }
-  return resolve(parseSpecification(text, file, options));
+  const spec = parseSpecification(text, file, options);
+  const parse = (other: string, path: string) => parseSpecification(other, path, options);
+  return resolve(importHeaderTypes(spec, { ...options, parse }));
 }
