@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** A command line the command cannot make sense of: printed with a pointer to --help, exit status 2. */
 export class UsageError extends Error {

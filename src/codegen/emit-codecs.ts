@@ -3,9 +3,19 @@
  * interpreter on the hot path. Each struct and union codec tracks the field
  * it is in (`f`), so an XdrError leaves it with the field path added.
  */
-import { isReserved } from "./names.js";
-import { type EnumModel, type Model, minWireBytes, type Shape, type StructModel, type TypedefModel, type UnionModel, unalias } from "./model.js";
+
 import { tsType, unionMembers } from "./emit-types.js";
+import {
+  type EnumModel,
+  type Model,
+  minWireBytes,
+  type Shape,
+  type StructModel,
+  type TypedefModel,
+  type UnionModel,
+  unalias,
+} from "./model.js";
+import { isReserved } from "./names.js";
 
 /** Collects lines with indentation, and hands out fresh local names. */
 export class Emitter {
@@ -67,7 +77,7 @@ function codecOf(model: Model, name: string): string {
 function inlineShape(shape: Shape, model: Model): Shape {
   if (shape.kind !== "ref") return shape;
   const t = model.byName.get(shape.name);
-  if (!t || t.kind !== "typedef" || t.recursive) return shape;
+  if (t?.kind !== "typedef" || t.recursive) return shape;
   const under = unalias(shape, model);
   switch (under.kind) {
     case "int":
@@ -223,7 +233,13 @@ export function emitDecode(e: Emitter, shape: Shape, target: string): void {
 }
 
 /** Opens `encode(w, v) { let f = ...; try {` and closes it with the path-adding catch. */
-function withFieldPath(e: Emitter, first: string, offset: string, body: () => void, finallyLeave = false): void {
+function withFieldPath(
+  e: Emitter,
+  first: string,
+  offset: string,
+  body: () => void,
+  finallyLeave = false,
+): void {
   e.line(`let f = ${JSON.stringify(first)};`);
   e.line("try {");
   e.indent();
@@ -253,12 +269,16 @@ function codecFooter(e: Emitter): void {
 export function emitEnumCodec(e: Emitter, t: EnumModel): void {
   codecHeader(e, t.codecName, t.tsName, t.xName);
   e.line("encode(w, v) {");
-  e.line(`  if (!${t.guardName}(v)) throw w.fail(\`\${${e.use("describe")}(v)} is not a value of enum ${t.xName}\`);`);
+  e.line(
+    `  if (!${t.guardName}(v)) throw w.fail(\`\${${e.use("describe")}(v)} is not a value of enum ${t.xName}\`);`,
+  );
   e.line("  w.writeInt(v);");
   e.line("},");
   e.line("decode(r) {");
   e.line("  const v = r.readInt();");
-  e.line(`  if (!${t.guardName}(v)) throw r.fail("BAD_ENUM", \`\${v} is not a value of enum ${t.xName}\`, r.offset - 4);`);
+  e.line(
+    `  if (!${t.guardName}(v)) throw r.fail("BAD_ENUM", \`\${v} is not a value of enum ${t.xName}\`, r.offset - 4);`,
+  );
   e.line("  return v;");
   e.line("},");
   codecFooter(e);
@@ -308,7 +328,10 @@ export function emitTypedefCodec(e: Emitter, t: TypedefModel): void {
 /** The codec of a struct: fields in order; a linked list is walked by a loop, not recursion. */
 export function emitStructCodec(e: Emitter, t: StructModel): void {
   e.resetCounter();
-  if (t.linkedList) return emitLinkedListCodec(e, t);
+  if (t.linkedList) {
+    emitLinkedListCodec(e, t);
+    return;
+  }
   const first = t.fields[0]?.name ?? "";
   codecHeader(e, t.codecName, t.tsName, t.xName);
   e.line("encode(w, v) {");
@@ -364,7 +387,9 @@ function emitLinkedListCodec(e: Emitter, t: StructModel): void {
   e.line("let link = 0;");
   e.line("try {");
   e.indent();
-  e.line(`for (let node: ${t.tsName} | null = v; node !== null; node = ${prop("node", link.name)}, link++) {`);
+  e.line(
+    `for (let node: ${t.tsName} | null = v; node !== null; node = ${prop("node", link.name)}, link++) {`,
+  );
   e.indent();
   for (const field of fields) {
     e.line(`f = ${JSON.stringify(field.name)};`);
@@ -421,7 +446,8 @@ export function emitUnionCodec(e: Emitter, t: UnionModel): void {
   e.resetCounter();
   const d = t.discriminant;
   // With an int discriminant and a default arm TypeScript cannot narrow by case label; say which arm we mean.
-  const needsCast = (t.discriminantKind === "int" || t.discriminantKind === "unsigned") && t.defaultArm !== undefined;
+  const needsCast =
+    (t.discriminantKind === "int" || t.discriminantKind === "unsigned") && t.defaultArm !== undefined;
   const members = unionMembers(t, e.model);
   const armValue = (armIndex: number, name: string) =>
     needsCast ? prop(`(v as ${members[armIndex]})`, name) : prop("v", name);
@@ -481,7 +507,9 @@ export function emitUnionCodec(e: Emitter, t: UnionModel): void {
       }
       e.line("default:");
       if (t.defaultArm === undefined) {
-        e.line(`  throw r.fail("BAD_DISCRIMINANT", \`no arm of union ${t.xName} for ${d.name} \${${dl}}\`, r.offset - 4);`);
+        e.line(
+          `  throw r.fail("BAD_DISCRIMINANT", \`no arm of union ${t.xName} for ${d.name} \${${dl}}\`, r.offset - 4);`,
+        );
       } else {
         emitArmDecode(e, d.name, t.defaultArm);
       }
@@ -548,14 +576,17 @@ export function inlineCodec(e: Emitter, shapes: readonly Shape[], name: string):
   sub.line(`name: ${JSON.stringify(name)},`);
   sub.line(`encode(w: ${e.use("XdrWriter")}, v: ${type}) {`);
   sub.indent();
-  if (tuple) shapes.forEach((s, i) => emitEncode(sub, s, `v[${i}]`));
-  else emitEncode(sub, shapes[0], "v");
+  if (tuple) {
+    for (const [i, s] of shapes.entries()) emitEncode(sub, s, `v[${i}]`);
+  } else {
+    emitEncode(sub, shapes[0], "v");
+  }
   sub.dedent();
   sub.line("},");
   sub.line(`decode(r: ${e.use("XdrReader")}): ${type} {`);
   sub.indent();
   if (tuple) {
-    shapes.forEach((s, i) => emitDecode(sub, s, `a${i}`));
+    for (const [i, s] of shapes.entries()) emitDecode(sub, s, `a${i}`);
     sub.line(`return [${shapes.map((_, i) => `a${i}`).join(", ")}];`);
   } else if (shapes[0].kind === "fixedArray" || shapes[0].kind === "varArray") {
     emitDecode(sub, shapes[0], "value");

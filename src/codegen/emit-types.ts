@@ -51,7 +51,9 @@ export function unionMembers(u: UnionModel, model: Model): string[] {
   if (u.defaultArm !== undefined) {
     const rest = defaultDiscriminantType(u, model);
     if (rest !== "never") {
-      const armField = u.defaultArm ? `; ${prop(u.defaultArm.name)}: ${tsType(u.defaultArm.shape, model)}` : "";
+      const armField = u.defaultArm
+        ? `; ${prop(u.defaultArm.name)}: ${tsType(u.defaultArm.shape, model)}`
+        : "";
       members.push(`{ ${prop(d)}: ${rest}${armField} }`);
     }
   }
@@ -73,11 +75,13 @@ function defaultDiscriminantType(u: UnionModel, model: Model): string {
     }
     case "enum": {
       const e = model.byName.get(u.discriminantEnum ?? "");
-      if (!e || e.kind !== "enum") return "number";
+      if (e?.kind !== "enum") return "number";
       const used = new Set(labels.map((l) => l.value));
       const rest = e.members.filter((m) => !used.has(m.value));
       if (rest.length === 0) return "never";
-      return labels.length === 0 ? e.tsName : `Exclude<${e.tsName}, ${labels.map((l) => labelTypeText(l.text, u)).join(" | ")}>`;
+      return labels.length === 0
+        ? e.tsName
+        : `Exclude<${e.tsName}, ${labels.map((l) => labelTypeText(l.text, u)).join(" | ")}>`;
     }
     default:
       return "number";

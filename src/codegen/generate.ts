@@ -4,7 +4,6 @@
  * depends only on its input, so generating twice gives the same bytes.
  */
 import type { ResolvedSpecification, SourceLocation } from "../idl/ast.js";
-import { declarationText, tsType, unionMembers } from "./emit-types.js";
 import {
   codecExpression,
   Emitter,
@@ -14,6 +13,7 @@ import {
   emitUnionCodec,
   inlineCodec,
 } from "./emit-codecs.js";
+import { declarationText, tsType, unionMembers } from "./emit-types.js";
 import { buildModel, type Model, type ProgramModel, type TypeModel } from "./model.js";
 import { pascalCaseFromUpper, procedureMethodNames } from "./names.js";
 
@@ -49,7 +49,8 @@ export function generateModule(resolved: ResolvedSpecification, options: Generat
   const model = buildModel(resolved, { values: [...RUNTIME_VALUES, ...RUNTIME_TYPES], types: RUNTIME_TYPES });
   const e = new Emitter(model);
   const source = options.sourceName ?? resolved.spec.file;
-  const where = (loc: SourceLocation) => `${loc.file === resolved.spec.file ? baseName(source) : loc.file}:${loc.line}`;
+  const where = (loc: SourceLocation) =>
+    `${loc.file === resolved.spec.file ? baseName(source) : loc.file}:${loc.line}`;
 
   if (model.constants.length > 0) {
     for (const c of model.constants) {
@@ -111,12 +112,14 @@ function emitType(e: Emitter, t: TypeModel, where: (loc: SourceLocation) => stri
       return;
     }
     case "union": {
-      e.line(`/** union ${t.xName} switch (${declarationText(t.discriminant.declaration)}), ${where(t.loc)} */`);
+      e.line(
+        `/** union ${t.xName} switch (${declarationText(t.discriminant.declaration)}), ${where(t.loc)} */`,
+      );
       const members = unionMembers(t, model);
       if (members.length === 0) e.line(`export type ${t.tsName} = never;`);
       else {
         e.line(`export type ${t.tsName} =`);
-        members.forEach((m, i) => e.line(`  | ${m}${i === members.length - 1 ? ";" : ""}`));
+        for (const [i, m] of members.entries()) e.line(`  | ${m}${i === members.length - 1 ? ";" : ""}`);
       }
       e.line(`/** Codec of union ${t.xName}. */`);
       emitUnionCodec(e, t);
@@ -136,7 +139,12 @@ function emitType(e: Emitter, t: TypeModel, where: (loc: SourceLocation) => stri
  * procedure numbers) and one descriptor per version, from which typed
  * clients and server implementations are derived.
  */
-function emitProgram(e: Emitter, p: ProgramModel, model: Model, where: (loc: SourceLocation) => string): void {
+function emitProgram(
+  e: Emitter,
+  p: ProgramModel,
+  model: Model,
+  where: (loc: SourceLocation) => string,
+): void {
   const numbers = new Map<string, number>();
   const constant = (name: string, value: number, doc: string, hex = false) => {
     if (numbers.has(name)) return;
@@ -154,7 +162,9 @@ function emitProgram(e: Emitter, p: ProgramModel, model: Model, where: (loc: Sou
   for (const v of p.versions) {
     const descriptor = model.values.claim(`${pascalCaseFromUpper(p.name)}V${v.number}`);
     const methods = procedureMethodNames(v.procedures.map((proc) => proc.name));
-    e.line(`/** program ${p.name} version ${v.name}, ${where(v.loc)}: the descriptor clients and servers are typed from. */`);
+    e.line(
+      `/** program ${p.name} version ${v.name}, ${where(v.loc)}: the descriptor clients and servers are typed from. */`,
+    );
     e.line(`export const ${descriptor} = {`);
     e.indent();
     e.line(`programName: ${JSON.stringify(p.name)},`);

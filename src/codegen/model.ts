@@ -214,7 +214,9 @@ export function buildModel(resolved: ResolvedSpecification, reserved: ReservedNa
   const typeShape = (t: TypeSpec, owner: string, field: string): Shape => {
     switch (t.kind) {
       case "int":
-        return t.bits === 64 ? { kind: "hyper", unsigned: t.unsigned } : { kind: "int", unsigned: t.unsigned, bits: t.bits };
+        return t.bits === 64
+          ? { kind: "hyper", unsigned: t.unsigned }
+          : { kind: "int", unsigned: t.unsigned, bits: t.bits };
       case "float":
       case "double":
       case "bool":
@@ -251,7 +253,11 @@ export function buildModel(resolved: ResolvedSpecification, reserved: ReservedNa
       case "fixedArray":
         return { kind: "fixedArray", element: typeShape(d.type, owner, d.name), length: bound(d.length) };
       case "varArray":
-        return { kind: "varArray", element: typeShape(d.type, owner, d.name), max: d.max ? bound(d.max) : null };
+        return {
+          kind: "varArray",
+          element: typeShape(d.type, owner, d.name),
+          max: d.max ? bound(d.max) : null,
+        };
       case "fixedOpaque":
         return { kind: "fixedOpaque", length: bound(d.length) };
       case "varOpaque":
@@ -307,7 +313,11 @@ export function buildModel(resolved: ResolvedSpecification, reserved: ReservedNa
   for (const def of resolved.spec.definitions) {
     switch (def.kind) {
       case "const":
-        constants.push({ name: constNames.get(def.name) as string, value: resolved.value(def.value), loc: def.loc });
+        constants.push({
+          name: constNames.get(def.name) as string,
+          value: resolved.value(def.value),
+          loc: def.loc,
+        });
         break;
       case "enum":
         addEnum(def.name, def.body, def.loc);
@@ -389,7 +399,7 @@ export function unalias(shape: Shape, model: Model): Shape {
   let s = shape;
   for (let hops = 0; s.kind === "ref" && hops < 100; hops++) {
     const t = model.byName.get(s.name);
-    if (!t || t.kind !== "typedef") return s;
+    if (t?.kind !== "typedef") return s;
     s = t.shape;
   }
   return s;

@@ -41,7 +41,13 @@ export function camelCase(name: string): string {
     .split("_")
     .filter((w) => w !== "");
   if (words.length === 0) return "proc";
-  return words[0] + words.slice(1).map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+  return (
+    words[0] +
+    words
+      .slice(1)
+      .map((w) => w[0].toUpperCase() + w.slice(1))
+      .join("")
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { XdrCodec } from "../xdr/index.js";
+import type { XdrCodec, XdrReader } from "../xdr/index.js";
 
 /**
  * One remote procedure as generated from a `.x` file: its number and the
@@ -33,7 +33,7 @@ export interface ProgramVersionDescriptor<Procedures extends ProcedureTable = Pr
 }
 
 /** The argument type of a procedure descriptor. */
-export type ArgsOf<P> = P extends ProcedureDescriptor<infer A, unknown> ? A : never;
+export type ArgsOf<P> = P extends { readonly args: { decode(reader: XdrReader): infer A } } ? A : never;
 
 /** The result type of a procedure descriptor. */
-export type ResultOf<P> = P extends ProcedureDescriptor<never, infer R> ? R : never;
+export type ResultOf<P> = P extends { readonly result: { decode(reader: XdrReader): infer R } } ? R : never;

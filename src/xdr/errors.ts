@@ -75,9 +75,9 @@ export class XdrError extends Error {
 export function withPath(error: unknown, segment: string, offset: number): XdrError {
   if (error instanceof XdrError) return error.prependPath(segment);
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
-    return new XdrError("DEPTH_LIMIT", "data nested too deep for the stack", offset, { cause: error }).prependPath(
-      segment,
-    );
+    return new XdrError("DEPTH_LIMIT", "data nested too deep for the stack", offset, {
+      cause: error,
+    }).prependPath(segment);
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new XdrError("BAD_VALUE", detail, offset, { cause: error }).prependPath(segment);
@@ -87,7 +87,13 @@ export function withPath(error: unknown, segment: string, offset: number): XdrEr
  * `withPath` for a linked list decoded by a loop: element `link` (0 is the
  * head) is named `next#link`, so a path reads `entries.next#41.name`.
  */
-export function withLinkPath(error: unknown, segment: string, linkField: string, link: number, offset: number): XdrError {
+export function withLinkPath(
+  error: unknown,
+  segment: string,
+  linkField: string,
+  link: number,
+  offset: number,
+): XdrError {
   const e = withPath(error, segment, offset);
   return link > 0 ? e.prependPath(`${linkField}#${link}`) : e;
 }

@@ -124,9 +124,14 @@ export class XdrReader {
    */
   readLength(max: number, minElementBytes: number): number {
     const n = this.readUnsignedInt();
-    if (n > max) throw this.fail("BOUND_EXCEEDED", `length ${n} exceeds the declared bound of ${max}`, this.#pos - 4);
+    if (n > max)
+      throw this.fail("BOUND_EXCEEDED", `length ${n} exceeds the declared bound of ${max}`, this.#pos - 4);
     if (n > this.#maxLength) {
-      throw this.fail("LENGTH_LIMIT", `length ${n} exceeds the reader's maxLength of ${this.#maxLength}`, this.#pos - 4);
+      throw this.fail(
+        "LENGTH_LIMIT",
+        `length ${n} exceeds the reader's maxLength of ${this.#maxLength}`,
+        this.#pos - 4,
+      );
     }
     if (n * minElementBytes > this.#end - this.#pos) {
       throw this.fail(
@@ -212,7 +217,8 @@ export class XdrReader {
 
   #checkPadding(from: number, to: number): void {
     for (let i = from; i < to; i++) {
-      if (this.#bytes[i] !== 0) throw this.fail("NONZERO_PADDING", `padding byte is ${this.#bytes[i]}, not 0`, i);
+      if (this.#bytes[i] !== 0)
+        throw this.fail("NONZERO_PADDING", `padding byte is ${this.#bytes[i]}, not 0`, i);
     }
   }
 

@@ -1,8 +1,6 @@
 import { XdrError } from "./errors.js";
 import { DEFAULT_WRITER_OPTIONS, MAX_XDR_LENGTH, type XdrWriterOptions } from "./limits.js";
 
-const MIN_INT = -0x8000_0000;
-const MAX_INT = 0x7fff_ffff;
 /** Strings up to this many UTF-16 units are written by a loop; longer ones by the native encoder. */
 const SHORT_STRING = 64;
 const utf8Encoder = new TextEncoder();
@@ -143,14 +141,16 @@ export class XdrWriter {
   /** RFC 4506 §4.9: exactly `length` bytes, then zero padding to a multiple of four. */
   writeFixedOpaque(value: Uint8Array, length: number): void {
     if (!(value instanceof Uint8Array)) throw this.#badValue(`${describe(value)} is not a Uint8Array`);
-    if (value.length !== length) throw this.#badValue(`fixed opaque needs ${length} bytes, got ${value.length}`);
+    if (value.length !== length)
+      throw this.#badValue(`fixed opaque needs ${length} bytes, got ${value.length}`);
     this.#writeBytes(value);
   }
 
   /** RFC 4506 §4.10: a length, the bytes, zero padding. `max` is the declared bound. */
   writeVariableOpaque(value: Uint8Array, max: number = MAX_XDR_LENGTH): void {
     if (!(value instanceof Uint8Array)) throw this.#badValue(`${describe(value)} is not a Uint8Array`);
-    if (value.length > max) throw this.#badValue(`opaque of ${value.length} bytes exceeds its bound of ${max}`);
+    if (value.length > max)
+      throw this.#badValue(`opaque of ${value.length} bytes exceeds its bound of ${max}`);
     this.writeUnsignedInt(value.length);
     this.#writeBytes(value);
   }
@@ -263,6 +263,7 @@ export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
   if (typeof value === "bigint") return `${value}n`;
   if (value === null || value === undefined) return String(value);
-  if (typeof value === "object") return value instanceof Uint8Array ? `Uint8Array(${value.length})` : "an object";
+  if (typeof value === "object")
+    return value instanceof Uint8Array ? `Uint8Array(${value.length})` : "an object";
   return String(value);
 }
