@@ -4,28 +4,25 @@
  * happened and the path of the field being read or written.
  */
 
-/** Why a value could not be encoded or decoded. */
-export type XdrErrorCode =
-  /** Fewer bytes remain than the next item needs. */
-  | "SHORT_BUFFER"
-  /** A length read from the wire exceeds the `<N>` bound declared in the .x file. */
-  | "BOUND_EXCEEDED"
-  /** A length read from the wire exceeds the reader's `maxLength` ceiling. */
-  | "LENGTH_LIMIT"
-  /** An enum value that the enum does not declare. */
-  | "BAD_ENUM"
-  /** A bool other than 0 or 1 (RFC 4506 §4.4). */
-  | "BAD_BOOL"
-  /** A union discriminant with no arm and no default arm. */
-  | "BAD_DISCRIMINANT"
-  /** Padding bytes that are not zero (RFC 4506 §4.9, §4.10, §4.11). */
-  | "NONZERO_PADDING"
-  /** Recursive data nested deeper than the configured `maxDepth`. */
-  | "DEPTH_LIMIT"
-  /** Bytes left over after the top-level value was decoded. */
-  | "TRAILING_BYTES"
-  /** A value to encode that does not fit its XDR type (range, shape, length). */
-  | "BAD_VALUE";
+/**
+ * Every XdrError code, with what it means. docs/errors.md lists the same
+ * codes; a test keeps the two in step.
+ */
+export const XDR_ERROR_CODES = {
+  SHORT_BUFFER: "fewer bytes remain than the next item needs",
+  BOUND_EXCEEDED: "a length read from the wire exceeds the <N> bound declared in the .x file",
+  LENGTH_LIMIT: "a length read from the wire exceeds the reader's maxLength ceiling",
+  BAD_ENUM: "an enum value that the enum does not declare",
+  BAD_BOOL: "a bool other than 0 or 1 (RFC 4506 §4.4)",
+  BAD_DISCRIMINANT: "a union discriminant with no arm and no default arm",
+  NONZERO_PADDING: "padding bytes that are not zero (RFC 4506 §4.9–§4.11)",
+  DEPTH_LIMIT: "recursive data nested deeper than maxDepth",
+  TRAILING_BYTES: "bytes left over after the top-level value was decoded",
+  BAD_VALUE: "a value to encode that does not fit its XDR type (range, shape, length)",
+} as const;
+
+/** Why a value could not be encoded or decoded: a key of XDR_ERROR_CODES. */
+export type XdrErrorCode = keyof typeof XDR_ERROR_CODES;
 
 const MAX_PATH_SEGMENTS = 64;
 

@@ -24,7 +24,7 @@ export {
   xdrVariableOpaque,
   xdrVoid,
 } from "./codec.js";
-export { withLinkPath, withPath, XdrError, type XdrErrorCode } from "./errors.js";
+export { withLinkPath, withPath, XDR_ERROR_CODES, XdrError, type XdrErrorCode } from "./errors.js";
 export {
   DEFAULT_READER_OPTIONS,
   DEFAULT_WRITER_OPTIONS,
