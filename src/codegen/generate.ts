@@ -81,6 +81,7 @@ export function generateModule(resolved: ResolvedSpecification, options: Generat
     header.push(`import { ${list} } from ${JSON.stringify(runtime)};`);
   }
   if (hasPrograms) header.push(`import type { ProgramVersionDescriptor } from ${JSON.stringify(rpc)};`);
+  if (imports.length > 0 || hasPrograms) header.push("");
   const body = e.lines.join("\n").replace(/\n+$/, "");
   return header.join("\n") + "\n" + body + "\n";
 }

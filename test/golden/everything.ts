@@ -2,6 +2,7 @@
 
 import { describe, MAX_XDR_LENGTH, withLinkPath, withPath, type XdrCodec, xdrVoid } from "once-rpc/xdr";
 import type { ProgramVersionDescriptor } from "once-rpc/rpc";
+
 /** const MAX_NAME, everything.x:8 */
 export const MAX_NAME = 16;
 /** const MAX_ITEMS, everything.x:9 */

@@ -2,6 +2,7 @@
 
 import { withLinkPath, withPath, type XdrCodec, xdrVoid } from "once-rpc/xdr";
 import type { ProgramVersionDescriptor } from "once-rpc/rpc";
+
 /** const MNTPATHLEN, mount.x:38 */
 export const MNTPATHLEN = 1024;
 /** const MNTNAMLEN, mount.x:39 */

@@ -2,6 +2,7 @@
 
 import { withLinkPath, withPath, xdrBool, type XdrCodec, xdrString, xdrUnsignedInt, xdrVoid } from "once-rpc/xdr";
 import type { ProgramVersionDescriptor } from "once-rpc/rpc";
+
 /** const rpcb_highproc_2, rpcb_prot.x:266 */
 export const rpcb_highproc_2 = 5;
 /** const rpcb_highproc_3, rpcb_prot.x:267 */
