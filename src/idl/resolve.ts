@@ -118,7 +118,7 @@ class Resolver {
           "use optional data (*) or a variable-length array (<>) to break the cycle",
       );
     }
-    if (this.#diagnostics.length > 0) throw new IdlError(this.#diagnostics);
+    if (this.#diagnostics.length > 0) throw new IdlError(inSourceOrder(this.#diagnostics));
     for (const [name, info] of this.#usedDefines) constants.set(name, info);
     return {
       spec: this.#spec,
@@ -445,10 +445,9 @@ class Resolver {
     const switchable =
       scalar.kind === "bool" || scalar.kind === "enum" || (scalar.kind === "int" && scalar.bits <= 32);
     if (!switchable && !(discriminant.type.kind === "named" && !this.#types.has(discriminant.type.name))) {
-      const what =
-        scalar.kind === "other"
-          ? scalar.description
-          : `${scalar.kind === "int" && scalar.unsigned ? "unsigned " : ""}hyper`;
+      const hyper = `${scalar.kind === "int" && scalar.unsigned ? "unsigned " : ""}hyper`;
+      const named = discriminant.type.kind === "named" ? `'${discriminant.type.name}' ` : "";
+      const what = scalar.kind === "other" ? scalar.description : named ? `${named}(${hyper})` : hyper;
       this.#error(
         discriminant.type.loc,
         `cannot switch on ${what}: a union discriminant must be int, unsigned int, an enum or bool (RFC 4506 §4.15)`,
@@ -568,7 +567,8 @@ class Resolver {
         const vn = this.#uint32(v.number, `version number of '${v.name}'`);
         if (vn !== null) {
           const first = versionNumbers.get(vn);
-          if (first)
+          // A repeated name was reported above; its number is no news.
+          if (first && first !== v.name)
             this.#error(v.number.loc, `version '${v.name}' has the same number ${vn} as version '${first}'`);
           else versionNumbers.set(vn, v.name);
         }
@@ -584,7 +584,7 @@ class Resolver {
           const pn = this.#uint32(proc.number, `procedure number of '${proc.name}'`);
           if (pn !== null) {
             const first = procNumbers.get(pn);
-            if (first) {
+            if (first && first !== proc.name) {
               this.#error(
                 proc.number.loc,
                 `procedure '${proc.name}' has the same number ${pn} as procedure '${first}'`,
@@ -624,6 +624,17 @@ class Resolver {
     }
     return n;
   }
+}
+
+/** Diagnostics by line and column, files in the order they first appear (the checks run in passes). */
+function inSourceOrder(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const files = [...new Set(diagnostics.map((d) => d.loc.file))];
+  return [...diagnostics].sort(
+    (a, b) =>
+      files.indexOf(a.loc.file) - files.indexOf(b.loc.file) ||
+      a.loc.line - b.loc.line ||
+      a.loc.column - b.loc.column,
+  );
 }
 
 /** Where a named number comes from. */
