@@ -1,6 +1,82 @@
-import { UsageError } from "./usage.js";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseCommandLine, UsageError } from "./usage.js";
 
-/** `once bench`: filled in with the benchmark suites. */
+const HELP = `Usage: once bench [SUITE] [--samples N] [--quick]
+
+Runs a benchmark suite and prints a markdown table of the contenders side by
+side, measured in one run.
+
+Suites:
+  xdr   encode and decode of a struct (20-character name, 1 KiB blob) and of
+        a 64 KiB opaque: once-rpc's generated codecs against a hand-written
+        XDR codec, @stellar/js-xdr, protobufjs and msgpackr (default)
+
+Options:
+      --samples N   timed rounds per row; the median is reported (default 15, 5 with --quick)
+      --quick       short batches and warm-up: a smoke run, not figures to quote
+  -h, --help        this text
+
+The benchmarks are their own package in bench/ with their own dependencies.
+From a checkout of once-rpc:
+  npm run bench:setup        install and build bench/ (after npm run build)
+  npm run bench              build, set up and run 'once bench xdr'
+
+What is measured, and how: docs/benchmarks.md.
+`;
+
+/** What a built suite module exports. */
+interface XdrSuite {
+  runXdrBench(options: { samples?: number; quick?: boolean }): Promise<unknown>;
+}
+
+/** Where the built benchmark package is, relative to this file in dist/src/cli. */
+const BENCH_DIST = new URL("../../../bench/dist/", import.meta.url);
+
+/** `once bench`: load the built benchmark package and run a suite. */
 export async function runBench(args: string[]): Promise<number> {
-  throw new UsageError(`no benchmark suite '${args[0] ?? ""}' yet`);
+  const { values, positionals } = parseCommandLine({
+    args,
+    allowPositionals: true,
+    options: {
+      samples: { type: "string" },
+      quick: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`one suite at a time, got ${positionals.join(" ")}`);
+  const suite = positionals[0] ?? "xdr";
+  if (suite !== "xdr") throw new UsageError(`no benchmark suite '${suite}' (there is: xdr)`);
+  let samples: number | undefined;
+  if (values.samples !== undefined) {
+    samples = Number(values.samples);
+    if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples needs a positive integer, got '${values.samples}'`);
+  }
+
+  const entry = new URL("xdr.js", BENCH_DIST);
+  const depsDir = fileURLToPath(new URL("../node_modules/", BENCH_DIST));
+  if (!existsSync(fileURLToPath(entry)) || !existsSync(depsDir)) {
+    process.stderr.write(
+      `once bench: the benchmark package is not set up (${fileURLToPath(entry)} or its node_modules is missing).\n` +
+        "From the once-rpc checkout, run: npm run bench:setup\n",
+    );
+    return 1;
+  }
+  let module: XdrSuite;
+  try {
+    module = (await import(entry.href)) as XdrSuite;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "ERR_MODULE_NOT_FOUND") {
+      process.stderr.write(`once bench: ${(e as Error).message}\nThe benchmark dependencies are not installed; run: npm run bench:setup\n`);
+      return 1;
+    }
+    throw e;
+  }
+  await module.runXdrBench({ samples, quick: values.quick ?? false });
+  return 0;
 }
