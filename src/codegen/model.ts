@@ -329,6 +329,14 @@ export function buildModel(resolved: ResolvedSpecification, reserved: ReservedNa
         addUnion(def.name, def.body, def.loc);
         break;
       case "typedef": {
+        const d = def.declaration;
+        // `typedef struct { … } name;` is C's way to name a body: define the body under that name.
+        if (d.kind === "plain" && (d.type.kind === "struct" || d.type.kind === "union" || d.type.kind === "enum")) {
+          if (d.type.kind === "struct") addStruct(d.name, d.type.body, def.loc);
+          else if (d.type.kind === "union") addUnion(d.name, d.type.body, def.loc);
+          else addEnum(d.name, d.type.body, def.loc);
+          break;
+        }
         const names = naming(def.declaration.name, def.loc);
         const model: TypedefModel = {
           kind: "typedef",

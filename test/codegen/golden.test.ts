@@ -14,6 +14,7 @@ import { repoPath } from "../support/paths.js";
 
 const FIXTURES = [
   repoPath("test/fixtures/everything.x"),
+  repoPath("test/fixtures/nested.x"),
   "/usr/include/rpcsvc/mount.x",
   "/usr/include/tirpc/rpc/rpcb_prot.x",
 ];
