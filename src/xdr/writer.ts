@@ -69,7 +69,10 @@ export class XdrWriter {
 
   /** RFC 4506 §4.1: a signed 32-bit integer. */
   writeInt(value: number): void {
-    if ((value | 0) !== value) throw this.#badValue(`${describe(value)} is not a 32-bit signed integer`);
+    // The typeof test first: `|` throws a TypeError on a bigint or a symbol.
+    if (typeof value !== "number" || (value | 0) !== value) {
+      throw this.#badValue(`${describe(value)} is not a 32-bit signed integer`);
+    }
     if (this.#pos + 4 > this.#buf.length) this.#grow(4);
     this.#view.setInt32(this.#pos, value);
     this.#pos += 4;
@@ -77,7 +80,9 @@ export class XdrWriter {
 
   /** RFC 4506 §4.2: an unsigned 32-bit integer. */
   writeUnsignedInt(value: number): void {
-    if (value >>> 0 !== value) throw this.#badValue(`${describe(value)} is not a 32-bit unsigned integer`);
+    if (typeof value !== "number" || value >>> 0 !== value) {
+      throw this.#badValue(`${describe(value)} is not a 32-bit unsigned integer`);
+    }
     if (this.#pos + 4 > this.#buf.length) this.#grow(4);
     this.#view.setUint32(this.#pos, value);
     this.#pos += 4;
@@ -176,8 +181,11 @@ export class XdrWriter {
     if (byteLength < 0) byteLength = utf8Encoder.encodeInto(value, buf.subarray(start)).written;
     if (byteLength > max) throw this.#badValue(`string of ${byteLength} bytes exceeds its bound of ${max}`);
     this.#view.setUint32(this.#pos, byteLength);
+    // Pad by the length, not by the buffer position: after opaque data kept by
+    // reference, positions in the buffer are no longer aligned with the message.
     let end = start + byteLength;
-    while ((end & 3) !== 0) buf[end++] = 0;
+    const padded = start + ((byteLength + 3) & ~3);
+    while (end < padded) buf[end++] = 0;
     this.#pos = end;
   }
 
@@ -219,8 +227,10 @@ export class XdrWriter {
     } else {
       buf.set(value, p);
     }
+    // As in writeString: the padding follows from the length, whatever the buffer position.
+    const end = p + padded;
     p += n;
-    while ((p & 3) !== 0) buf[p++] = 0;
+    while (p < end) buf[p++] = 0;
     this.#pos = p;
   }
 
