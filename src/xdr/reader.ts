@@ -3,7 +3,9 @@ import { DEFAULT_READER_OPTIONS, MAX_XDR_LENGTH, type XdrReaderOptions } from ".
 
 /** Strings up to this many bytes are decoded by a loop while they are ASCII; longer ones natively. */
 const SHORT_STRING = 32;
-const utf8Decoder = new TextDecoder("utf-8");
+// ignoreBOM: a leading U+FEFF is part of the string, not a marker to strip; without it
+// "\uFEFFa" would decode as "a" and re-encode to different bytes (found by the C interop test).
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Reads XDR (RFC 4506) from a byte array, checking every length before it
