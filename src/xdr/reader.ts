@@ -6,6 +6,17 @@ const SHORT_STRING = 32;
 // ignoreBOM: a leading U+FEFF is part of the string, not a marker to strip; without it
 // "\uFEFFa" would decode as "a" and re-encode to different bytes (found by the C interop test).
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+/**
+ * Floats and doubles pass through these scratch arrays, so that a reader
+ * needs no DataView per input: allocating one on every `reset()` cost more
+ * than decoding a small struct.
+ */
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+/** The scratch arrays use the host's byte order; XDR is big-endian (RFC 4506 §3). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Reads XDR (RFC 4506) from a byte array, checking every length before it
@@ -17,7 +28,8 @@ const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  */
 export class XdrReader {
   #bytes: Uint8Array;
-  #view: DataView;
+  /** Made on first use by a hyper, then kept until the next reset. */
+  #view: DataView | null = null;
   #pos: number;
   #end: number;
   #depth = 0;
@@ -28,7 +40,6 @@ export class XdrReader {
 
   constructor(bytes: Uint8Array, options: XdrReaderOptions = {}) {
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#pos = 0;
     this.#end = bytes.length;
     this.#maxLength = Math.min(options.maxLength ?? DEFAULT_READER_OPTIONS.maxLength, MAX_XDR_LENGTH);
@@ -40,7 +51,7 @@ export class XdrReader {
   /** Points the reader at new input, keeping its options. */
   reset(bytes: Uint8Array): void {
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#view = null;
     this.#pos = 0;
     this.#end = bytes.length;
     this.#depth = 0;
@@ -61,7 +72,8 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 4 > this.#end) throw this.#short(4);
     this.#pos = p + 4;
-    return this.#view.getInt32(p);
+    const b = this.#bytes;
+    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
   }
 
   /** RFC 4506 §4.2. */
@@ -69,7 +81,8 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 4 > this.#end) throw this.#short(4);
     this.#pos = p + 4;
-    return this.#view.getUint32(p);
+    const b = this.#bytes;
+    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
 
   /** An integer the .x file narrows (`char`, `short`, unsigned forms): 4 bytes, then a range check. */
@@ -92,7 +105,7 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 8 > this.#end) throw this.#short(8);
     this.#pos = p + 8;
-    return this.#view.getBigInt64(p);
+    return this.#dataView().getBigInt64(p);
   }
 
   /** RFC 4506 §4.5. */
@@ -100,7 +113,7 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 8 > this.#end) throw this.#short(8);
     this.#pos = p + 8;
-    return this.#view.getBigUint64(p);
+    return this.#dataView().getBigUint64(p);
   }
 
   /** RFC 4506 §4.6. */
@@ -108,7 +121,16 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 4 > this.#end) throw this.#short(4);
     this.#pos = p + 4;
-    return this.#view.getFloat32(p);
+    const b = this.#bytes;
+    if (LITTLE_ENDIAN) {
+      f32Bytes[0] = b[p + 3];
+      f32Bytes[1] = b[p + 2];
+      f32Bytes[2] = b[p + 1];
+      f32Bytes[3] = b[p];
+    } else {
+      for (let i = 0; i < 4; i++) f32Bytes[i] = b[p + i];
+    }
+    return f32[0];
   }
 
   /** RFC 4506 §4.7. */
@@ -116,7 +138,13 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 8 > this.#end) throw this.#short(8);
     this.#pos = p + 8;
-    return this.#view.getFloat64(p);
+    const b = this.#bytes;
+    if (LITTLE_ENDIAN) {
+      for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + 7 - i];
+    } else {
+      for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + i];
+    }
+    return f64[0];
   }
 
   /**
@@ -215,6 +243,12 @@ export class XdrReader {
     this.#pos = start + padded;
     if (this.#strictPadding && padded > n) this.#checkPadding(start + n, start + padded);
     return this.#copyOpaque ? this.#bytes.slice(start, start + n) : this.#bytes.subarray(start, start + n);
+  }
+
+  #dataView(): DataView {
+    const b = this.#bytes;
+    if (this.#view === null) this.#view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return this.#view;
   }
 
   #checkPadding(from: number, to: number): void {
