@@ -52,6 +52,11 @@ export function generateModule(resolved: ResolvedSpecification, options: Generat
   const where = (loc: SourceLocation) =>
     `${loc.file === resolved.spec.file ? baseName(source) : loc.file}:${loc.line}`;
 
+  // rpcgen's `const NAME = "text";` (key_prot.x): the text as written, escapes not interpreted.
+  for (const c of resolved.spec.stringConstants ?? []) {
+    e.line(`/** const ${c.name} = "…", ${where(c.loc)} */`);
+    e.line(`export const ${model.values.claim(c.name)} = ${JSON.stringify(c.text)};`);
+  }
   if (model.constants.length > 0) {
     for (const c of model.constants) {
       e.line(`/** const ${c.name}, ${where(c.loc)} */`);
