@@ -9,3 +9,4 @@ export type {
   ProgramVersionDescriptor,
   ResultOf,
 } from "./descriptor.js";
+export * from "./protocol/rpc_msg.js";
