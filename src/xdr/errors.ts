@@ -71,7 +71,9 @@ export class XdrError extends Error {
  */
 export function withPath(error: unknown, segment: string, offset: number): XdrError {
   if (error instanceof XdrError) return error.prependPath(segment);
-  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+  // includes(), not a regular expression: compiling one with the stack nearly
+  // full throws a SyntaxError of its own, which was then reported as BAD_VALUE.
+  if (error instanceof RangeError && error.message.includes("call stack")) {
     return new XdrError("DEPTH_LIMIT", "data nested too deep for the stack", offset, {
       cause: error,
     }).prependPath(segment);
