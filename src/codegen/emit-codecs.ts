@@ -414,7 +414,7 @@ function emitLinkedListCodec(e: Emitter, t: StructModel): void {
   e.indent();
   e.line(`let head: ${t.tsName} | null = null;`);
   e.line(`let tail: ${t.tsName} | null = null;`);
-  e.line("do {");
+  e.line("for (;;) {");
   e.indent();
   for (const field of fields) {
     e.line(`f = ${JSON.stringify(field.name)};`);
@@ -425,11 +425,13 @@ function emitLinkedListCodec(e: Emitter, t: StructModel): void {
   e.line(`if (tail === null) head = node;`);
   e.line(`else ${prop("tail", link.name)} = node;`);
   e.line("tail = node;");
+  // The link belongs to the element just read: count the next element only once the link says it exists,
+  // so that a bad link of element k is reported as `next#k.next`, as the encoder does.
   e.line(`f = ${JSON.stringify(link.name)};`);
+  e.line(`if (!r.readBool()) return head as ${t.tsName};`);
   e.line("link++;");
   e.dedent();
-  e.line("} while (r.readBool());");
-  e.line(`return head as ${t.tsName};`);
+  e.line("}");
   e.dedent();
   e.line("} catch (e) {");
   e.line(`  throw ${pathFn}(e, f, ${JSON.stringify(link.name)}, link, r.offset);`);

@@ -497,7 +497,7 @@ export const NodeCodec: XdrCodec<Node> = {
     try {
       let head: Node | null = null;
       let tail: Node | null = null;
-      do {
+      for (;;) {
         f = "value";
         const value = r.readInt();
         f = "tag";
@@ -507,9 +507,9 @@ export const NodeCodec: XdrCodec<Node> = {
         else tail.next = node;
         tail = node;
         f = "next";
+        if (!r.readBool()) return head as Node;
         link++;
-      } while (r.readBool());
-      return head as Node;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "next", link, r.offset);
     } finally {

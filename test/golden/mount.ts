@@ -147,7 +147,7 @@ export const MountbodyCodec: XdrCodec<Mountbody> = {
     try {
       let head: Mountbody | null = null;
       let tail: Mountbody | null = null;
-      do {
+      for (;;) {
         f = "ml_hostname";
         const ml_hostname = r.readString(MNTNAMLEN);
         f = "ml_directory";
@@ -157,9 +157,9 @@ export const MountbodyCodec: XdrCodec<Mountbody> = {
         else tail.ml_next = node;
         tail = node;
         f = "ml_next";
+        if (!r.readBool()) return head as Mountbody;
         link++;
-      } while (r.readBool());
-      return head as Mountbody;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "ml_next", link, r.offset);
     } finally {
@@ -219,7 +219,7 @@ export const GroupnodeCodec: XdrCodec<Groupnode> = {
     try {
       let head: Groupnode | null = null;
       let tail: Groupnode | null = null;
-      do {
+      for (;;) {
         f = "gr_name";
         const gr_name = r.readString(MNTNAMLEN);
         const node: Groupnode = { gr_name, gr_next: null };
@@ -227,9 +227,9 @@ export const GroupnodeCodec: XdrCodec<Groupnode> = {
         else tail.gr_next = node;
         tail = node;
         f = "gr_next";
+        if (!r.readBool()) return head as Groupnode;
         link++;
-      } while (r.readBool());
-      return head as Groupnode;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "gr_next", link, r.offset);
     } finally {
@@ -293,7 +293,7 @@ export const ExportnodeCodec: XdrCodec<Exportnode> = {
     try {
       let head: Exportnode | null = null;
       let tail: Exportnode | null = null;
-      do {
+      for (;;) {
         f = "ex_dir";
         const ex_dir = r.readString(MNTPATHLEN);
         f = "ex_groups";
@@ -303,9 +303,9 @@ export const ExportnodeCodec: XdrCodec<Exportnode> = {
         else tail.ex_next = node;
         tail = node;
         f = "ex_next";
+        if (!r.readBool()) return head as Exportnode;
         link++;
-      } while (r.readBool());
-      return head as Exportnode;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "ex_next", link, r.offset);
     } finally {

@@ -135,7 +135,7 @@ export const RpListCodec: XdrCodec<RpList> = {
     try {
       let head: RpList | null = null;
       let tail: RpList | null = null;
-      do {
+      for (;;) {
         f = "rpcb_map";
         const rpcb_map = RpcbCodec.decode(r);
         const node: RpList = { rpcb_map, rpcb_next: null };
@@ -143,9 +143,9 @@ export const RpListCodec: XdrCodec<RpList> = {
         else tail.rpcb_next = node;
         tail = node;
         f = "rpcb_next";
+        if (!r.readBool()) return head as RpList;
         link++;
-      } while (r.readBool());
-      return head as RpList;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "rpcb_next", link, r.offset);
     } finally {
@@ -331,7 +331,7 @@ export const RpcbEntryListCodec: XdrCodec<RpcbEntryList> = {
     try {
       let head: RpcbEntryList | null = null;
       let tail: RpcbEntryList | null = null;
-      do {
+      for (;;) {
         f = "rpcb_entry_map";
         const rpcb_entry_map = RpcbEntryCodec.decode(r);
         const node: RpcbEntryList = { rpcb_entry_map, rpcb_entry_next: null };
@@ -339,9 +339,9 @@ export const RpcbEntryListCodec: XdrCodec<RpcbEntryList> = {
         else tail.rpcb_entry_next = node;
         tail = node;
         f = "rpcb_entry_next";
+        if (!r.readBool()) return head as RpcbEntryList;
         link++;
-      } while (r.readBool());
-      return head as RpcbEntryList;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "rpcb_entry_next", link, r.offset);
     } finally {
@@ -414,7 +414,7 @@ export const RpcbsAddrlistCodec: XdrCodec<RpcbsAddrlist> = {
     try {
       let head: RpcbsAddrlist | null = null;
       let tail: RpcbsAddrlist | null = null;
-      do {
+      for (;;) {
         f = "prog";
         const prog = r.readUnsignedInt();
         f = "vers";
@@ -430,9 +430,9 @@ export const RpcbsAddrlistCodec: XdrCodec<RpcbsAddrlist> = {
         else tail.next = node;
         tail = node;
         f = "next";
+        if (!r.readBool()) return head as RpcbsAddrlist;
         link++;
-      } while (r.readBool());
-      return head as RpcbsAddrlist;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "next", link, r.offset);
     } finally {
@@ -496,7 +496,7 @@ export const RpcbsRmtcalllistCodec: XdrCodec<RpcbsRmtcalllist> = {
     try {
       let head: RpcbsRmtcalllist | null = null;
       let tail: RpcbsRmtcalllist | null = null;
-      do {
+      for (;;) {
         f = "prog";
         const prog = r.readUnsignedInt();
         f = "vers";
@@ -516,9 +516,9 @@ export const RpcbsRmtcalllistCodec: XdrCodec<RpcbsRmtcalllist> = {
         else tail.next = node;
         tail = node;
         f = "next";
+        if (!r.readBool()) return head as RpcbsRmtcalllist;
         link++;
-      } while (r.readBool());
-      return head as RpcbsRmtcalllist;
+      }
     } catch (e) {
       throw withLinkPath(e, f, "next", link, r.offset);
     } finally {
