@@ -12,10 +12,10 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { compileSpecification } from "../../src/idl/index.js";
 import { decode, encode, XdrError, type XdrErrorCode } from "../../src/xdr/index.js";
-import { type CXdrPeer, CXdrStatus, startCXdrPeer } from "../support/c-xdr-harness.js";
+import { type CProducer, type CXdrPeer, CXdrStatus, startCXdrPeer } from "../support/c-xdr-harness.js";
 import { repoPath } from "../support/paths.js";
 import { createXdrArbitraries } from "../support/xdr-arbitrary.js";
-import { hex } from "../support/xdr-equal.js";
+import { hex, xdrDifference } from "../support/xdr-equal.js";
 import { failureReport, roundTripThroughC } from "./c-roundtrip-check.js";
 import { type GeneratedModule, importGeneratedModule } from "./generated-module.js";
 
@@ -45,12 +45,137 @@ const REQUIRED = [
   "small_list",
 ];
 
+/**
+ * Values that C builds, field by field, with the value TypeScript must decode
+ * from C's bytes. Random round trips prove the bytes; these prove the meaning:
+ * a field order, a sign, an enum value or a union arm that TS and C saw
+ * differently would still round-trip, but not decode to what C built.
+ */
+const PRODUCED: readonly (CProducer & { expected: unknown })[] = [
+  { name: "point", type: "point", body: "v->x = 1; v->y = -2;", expected: { x: 1, y: -2 } },
+  {
+    name: "scalars",
+    type: "scalars",
+    body: `v->i = -5; v->u = 4000000000u; v->bare = 7; v->h = -(1LL << 40) - 3; v->uh = 0xFEDCBA9876543210ULL;
+      v->f = 1.5f; v->d = -2.25; v->flag = TRUE; v->c = DEEP_BLUE; v->s = -300; v->us = 65000;`,
+    expected: {
+      i: -5,
+      u: 4000000000,
+      bare: 7,
+      h: -(2n ** 40n) - 3n,
+      uh: 0xfedcba9876543210n,
+      f: 1.5,
+      d: -2.25,
+      flag: true,
+      c: -(2 ** 31),
+      s: -300,
+      us: 65000,
+    },
+  },
+  {
+    name: "blobs",
+    type: "blobs",
+    body: `static char three[3] = { 1, 2, 3 };
+      memcpy(v->fixed, "0123456789", 10);
+      v->bounded.bounded_len = 3; v->bounded.bounded_val = three;
+      v->unbounded.unbounded_len = 0; v->unbounded.unbounded_val = NULL;
+      v->label = "lbl"; v->text = "h\\xc3\\xa9 \\xe2\\x82\\xac"; memset(v->sum, 0x5a, 10); v->alias = "al";`,
+    expected: {
+      fixed: new TextEncoder().encode("0123456789"),
+      bounded: new Uint8Array([1, 2, 3]),
+      unbounded: new Uint8Array(0),
+      label: "lbl",
+      text: "hé €",
+      sum: new Uint8Array(10).fill(0x5a),
+      alias: "al",
+    },
+  },
+  {
+    name: "arrays",
+    type: "arrays",
+    body: `static point path[2] = { { 10, 11 }, { 12, 13 } };
+      static u_int counts[1] = { 4294967295u };
+      static int smalls[2] = { -1, 8 };
+      static name_t names[2] = { "x", "yz" };
+      int i;
+      for (i = 0; i < 3; i++) { v->corners[i].x = i; v->corners[i].y = -i; }
+      v->path.path_len = 2; v->path.path_val = path;
+      v->counts.counts_len = 1; v->counts.counts_val = counts;
+      v->smalls.small_list_len = 2; v->smalls.small_list_val = smalls;
+      v->names.names_len = 2; v->names.names_val = names;
+      v->big[0] = -1; v->big[1] = 1;`,
+    expected: {
+      corners: [
+        { x: 0, y: 0 },
+        { x: 1, y: -1 },
+        { x: 2, y: -2 },
+      ],
+      path: [
+        { x: 10, y: 11 },
+        { x: 12, y: 13 },
+      ],
+      counts: [4294967295],
+      smalls: [-1, 8],
+      names: ["x", "yz"],
+      big: [-1n, 1n],
+    },
+  },
+  {
+    name: "node_list",
+    type: "node_list",
+    body: `static node n3 = { 3, "c", NULL };
+      static node n2 = { 2, "b", &n3 };
+      static node n1 = { 1, "a", &n2 };
+      *v = &n1;`,
+    expected: { value: 1, tag: "a", next: { value: 2, tag: "b", next: { value: 3, tag: "c", next: null } } },
+  },
+  {
+    name: "triangle",
+    type: "shape",
+    body: `int i;
+      v->kind = TRIANGLE;
+      for (i = 0; i < 3; i++) { v->shape_u.vertices[i].x = 2 * i + 1; v->shape_u.vertices[i].y = 2 * i + 2; }`,
+    expected: {
+      kind: 3,
+      vertices: [
+        { x: 1, y: 2 },
+        { x: 3, y: 4 },
+        { x: 5, y: 6 },
+      ],
+    },
+  },
+  {
+    name: "square",
+    type: "shape",
+    body: "v->kind = SQUARE; v->shape_u.side = 0.5;",
+    expected: { kind: 2, side: 0.5 },
+  },
+  {
+    name: "result default arm",
+    type: "result",
+    body: 'v->status = 42; v->result_u.message = "h\\xc3\\xa9";',
+    expected: { status: 42, message: "hé" },
+  },
+  {
+    name: "result nested union",
+    type: "result",
+    body: "v->status = -7; v->result_u.detail.known = TRUE; v->result_u.detail.result_detail_u.hue = INFRARED;",
+    expected: { status: -7, detail: { known: true, hue: -1 } },
+  },
+  {
+    name: "maybe_point",
+    type: "maybe_point",
+    body: "static point p = { 7, 8 }; v->has = 1; v->maybe_point_u.where = &p;",
+    expected: { has: 1, where: { x: 7, y: 8 } },
+  },
+];
+
 let peer: CXdrPeer;
 let mod: GeneratedModule;
 
 before(async () => {
   mod = await importGeneratedModule(X_FILE);
-  peer = await startCXdrPeer({ xFile: X_FILE, types: TYPES });
+  peer = await startCXdrPeer({ xFile: X_FILE, types: TYPES, producers: PRODUCED });
 });
 
 after(async () => {
@@ -105,6 +230,19 @@ describe(`random values, ${SAMPLES} per type, seed ${SEED}`, () => {
       assert.equal(failures.length, 0, failureReport(failures, `FC_SEED=${SEED}`));
     });
   });
+});
+
+describe("values built in C decode in TS to the same fields", () => {
+  for (const p of PRODUCED) {
+    test(`${p.name} (${p.type})`, async () => {
+      const reply = await peer.produce(p.name);
+      assert.equal(reply.status, CXdrStatus.OK);
+      const codec = mod.codec(p.type);
+      const fromC = decode(codec, reply.bytes);
+      assert.equal(xdrDifference(fromC, p.expected), null);
+      assert.equal(hex(encode(codec, p.expected)), hex(reply.bytes));
+    });
+  }
 });
 
 describe("edge vectors", () => {

@@ -16,6 +16,12 @@
  * bytes it wrote, then releases the object with `xdr_free`. Status:
  * {@link CXdrStatus}. All integers big-endian, like XDR itself.
  *
+ * A request whose index has the top bit set (0x80000000 | i) asks instead
+ * for producer i: C code the test supplies fills a zeroed object, and the
+ * driver answers with C's encoding of it. That is the direction where C, not
+ * TypeScript, chooses the value, so a test can check that both sides give
+ * each field the same meaning, not only the same bytes.
+ *
  * Nothing is committed as a binary: the design requires C peers to be built
  * from source at test time. Missing tools are an error, never a skip.
  */
@@ -54,8 +60,27 @@ export interface CXdrPeerOptions {
   readonly xFile: string;
   /** The .x type names the peer serves; a request names one by its index in this list. */
   readonly types: readonly string[];
-  /** Extra C compiler flags. Default: `-O1`. */
+  /** C compiler flags, before the include paths and files. Default: `-O1`. */
   readonly cflags?: readonly string[];
+  /**
+   * The C type of a .x type, where it is not the .x name itself: a type the C
+   * library defines without a typedef (`netbuf` -> `struct netbuf`).
+   */
+  readonly cTypeNames?: Readonly<Record<string, string>>;
+  /** C code that builds values for {@link CXdrPeer.produce}. */
+  readonly producers?: readonly CProducer[];
+}
+
+/**
+ * A value built in C: `body` is the body of a function
+ * `void f(<type> *v)` that fills `*v` (zeroed first). Point at literals or
+ * static data only: produced values are encoded, never freed.
+ */
+export interface CProducer {
+  readonly name: string;
+  /** A .x type among the peer's `types`. */
+  readonly type: string;
+  readonly body: string;
 }
 
 /** A running C peer. */
@@ -65,12 +90,16 @@ export interface CXdrPeer {
   roundTrip(type: string, bytes: Uint8Array): Promise<CXdrReply>;
   /** Many round trips of one type, pipelined through the one process. */
   roundTripAll(type: string, inputs: readonly Uint8Array[]): Promise<CXdrReply[]>;
+  /** C's encoding of the value that producer `name` builds. */
+  produce(name: string): Promise<CXdrReply>;
   /** Ends the child process and removes the temporary directory. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /** The largest request the driver accepts (it exits on a larger one). */
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/** The top bit of a request's index: a producer, not a type. */
+const PRODUCE_BIT = 0x8000_0000;
 
 /**
  * Throws a clear error when the tools the C peer needs are not installed.
@@ -111,7 +140,15 @@ export async function startCXdrPeer(options: CXdrPeerOptions): Promise<CXdrPeer>
     await copyFile(options.xFile, join(dir, `${stem}.x`));
     await rpcgen(dir, ["-h", "-o", `${stem}.h`, `${stem}.x`]);
     await rpcgen(dir, ["-c", "-o", `${stem}_xdr.c`, `${stem}.x`]);
-    await writeFile(join(dir, "driver.c"), driverSource(`${stem}.h`, options.types));
+    const producers = options.producers ?? [];
+    for (const p of producers) {
+      if (!options.types.includes(p.type))
+        throw new Error(`producer ${p.name}: '${p.type}' is not among the types`);
+    }
+    await writeFile(
+      join(dir, "driver.c"),
+      driverSource(`${stem}.h`, options.types, options.cTypeNames ?? {}, producers),
+    );
     const exe = join(dir, "driver");
     try {
       await run(
@@ -138,7 +175,7 @@ export async function startCXdrPeer(options: CXdrPeerOptions): Promise<CXdrPeer>
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  return new Peer(child, dir, options.types, options.xFile);
+  return new Peer(child, dir, options.types, options.xFile, options.producers ?? []);
 }
 
 async function rpcgen(cwd: string, args: string[]): Promise<void> {
@@ -165,6 +202,7 @@ class Peer implements CXdrPeer {
   readonly #dir: string;
   readonly #xFile: string;
   readonly #index = new Map<string, number>();
+  readonly #producers = new Map<string, number>();
   readonly #pending: Pending[] = [];
   #head = 0;
   #input: Buffer = Buffer.alloc(0);
@@ -172,12 +210,19 @@ class Peer implements CXdrPeer {
   #failure: Error | null = null;
   #closed: Promise<void> | null = null;
 
-  constructor(child: ChildProcessWithoutNullStreams, dir: string, types: readonly string[], xFile: string) {
+  constructor(
+    child: ChildProcessWithoutNullStreams,
+    dir: string,
+    types: readonly string[],
+    xFile: string,
+    producers: readonly CProducer[],
+  ) {
     this.#child = child;
     this.#dir = dir;
     this.#xFile = xFile;
     this.types = [...types];
     for (const [i, t] of types.entries()) this.#index.set(t, i);
+    for (const [i, p] of producers.entries()) this.#producers.set(p.name, i);
     child.stdout.on("data", (chunk: Buffer) => this.#onData(chunk));
     child.stderr.on("data", (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString("utf8")).slice(-4000);
@@ -201,6 +246,17 @@ class Peer implements CXdrPeer {
     const index = this.#index.get(type);
     if (index === undefined)
       return Promise.reject(new Error(`the C peer for ${this.#xFile} does not serve '${type}'`));
+    return this.#request(index, bytes);
+  }
+
+  produce(name: string): Promise<CXdrReply> {
+    const index = this.#producers.get(name);
+    if (index === undefined)
+      return Promise.reject(new Error(`the C peer for ${this.#xFile} has no producer '${name}'`));
+    return this.#request((PRODUCE_BIT | index) >>> 0, new Uint8Array(0));
+  }
+
+  #request(index: number, bytes: Uint8Array): Promise<CXdrReply> {
     if (bytes.length > MAX_REQUEST_BYTES)
       return Promise.reject(new Error(`request of ${bytes.length} bytes too large`));
     if (this.#failure !== null) return Promise.reject(this.#failure);
@@ -277,9 +333,27 @@ class Peer implements CXdrPeer {
  * zeroed before decoding, as xdr routines allocate only where a pointer is
  * NULL, and freed with xdr_free after, whether decoding worked or not.
  */
-function driverSource(header: string, types: readonly string[]): string {
+function driverSource(
+  header: string,
+  types: readonly string[],
+  cTypeNames: Readonly<Record<string, string>>,
+  producers: readonly CProducer[],
+): string {
+  const cType = (t: string) => cTypeNames[t] ?? t;
+  const producerFunctions = producers
+    .map(
+      (p, i) =>
+        `/* producer ${p.name} */\nstatic void once_produce_${i}(${cType(p.type)} *v) {\n${p.body}\n}`,
+    )
+    .join("\n\n");
+  const producerTable = producers
+    .map(
+      (p, i) =>
+        `  { (once_produce_fn) once_produce_${i}, &once_types[${types.indexOf(p.type)}], ${JSON.stringify(p.name)} },`,
+    )
+    .join("\n");
   const table = types
-    .map((t) => `  { (once_xdr_fn) xdr_${t}, sizeof(${t}), ${JSON.stringify(t)} },`)
+    .map((t) => `  { (once_xdr_fn) xdr_${t}, sizeof(${cType(t)}), ${JSON.stringify(t)} },`)
     .join("\n");
   return `/* C XDR peer generated by test/support/c-xdr-harness.ts. */
 #include <errno.h>
@@ -299,6 +373,17 @@ static const struct once_type once_types[] = {
 ${table}
 };
 #define ONCE_NTYPES (sizeof once_types / sizeof once_types[0])
+
+typedef void (*once_produce_fn)(void *);
+struct once_producer { once_produce_fn fill; const struct once_type *t; const char *producer_name; };
+
+${producerFunctions}
+
+static const struct once_producer once_producers[] = {
+${producerTable}
+  { NULL, NULL, NULL }
+};
+#define ONCE_NPRODUCERS (sizeof once_producers / sizeof once_producers[0] - 1)
 #define ONCE_MAX_REQUEST ${MAX_REQUEST_BYTES}u
 
 static unsigned char *once_in;
@@ -374,6 +459,25 @@ static void once_handle(const struct once_type *t, unsigned char *data, uint32_t
   free(obj);
 }
 
+/* Encodes a value that C code built; it points at static data, so it is not freed with xdr_free. */
+static void once_produce(const struct once_producer *p) {
+  void *obj = calloc(1, p->t->size);
+  unsigned long size;
+  char *out;
+  XDR w;
+  if (obj == NULL) { perror("calloc"); exit(3); }
+  p->fill(obj);
+  size = xdr_sizeof((xdrproc_t) p->t->fn, obj) + 16;
+  out = malloc(size);
+  if (out == NULL) { perror("malloc"); exit(3); }
+  xdrmem_create(&w, out, (u_int) size, XDR_ENCODE);
+  if (!p->t->fn(&w, obj)) once_reply(2, NULL, 0);
+  else once_reply(0, out, xdr_getpos(&w));
+  xdr_destroy(&w);
+  free(out);
+  free(obj);
+}
+
 int main(void) {
   static char out_buf[1 << 16];
   setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
@@ -384,6 +488,13 @@ int main(void) {
     index = once_get_u32(once_in + once_in_pos);
     len = once_get_u32(once_in + once_in_pos + 4);
     once_in_pos += 8;
+    if (index & 0x80000000u) {
+      index &= 0x7fffffffu;
+      if (index >= ONCE_NPRODUCERS) { fprintf(stderr, "producer index %u out of range\\n", index); return 2; }
+      if (len != 0) { fprintf(stderr, "a producer request carries no bytes\\n"); return 2; }
+      once_produce(&once_producers[index]);
+      continue;
+    }
     if (index >= ONCE_NTYPES) { fprintf(stderr, "type index %u out of range\\n", index); return 2; }
     if (len > ONCE_MAX_REQUEST) { fprintf(stderr, "request of %u bytes too large\\n", len); return 2; }
     if (!once_fill(len)) { fprintf(stderr, "stdin ended inside a request\\n"); return 2; }
