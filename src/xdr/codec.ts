@@ -189,15 +189,39 @@ export interface DecodeOptions extends XdrReaderOptions {
   allowTrailingBytes?: boolean;
 }
 
+/**
+ * The writer `encode()` borrows when it is called without options, so that a
+ * call allocates only its result: making a writer (and growing its buffer)
+ * cost several times more than encoding a small struct. Null while lent out,
+ * so a codec that calls `encode()` from inside `encode()` gets a writer of its own.
+ */
+let spareWriter: XdrWriter | null = null;
+/** A spare writer that took a message longer than this is dropped rather than kept, with its buffer. */
+const SPARE_WRITER_MAX_BYTES = 64 * 1024;
+
 /** Encodes one value into a fresh byte array. Reuse an `XdrWriter` instead on hot paths. */
 export function encode<T>(codec: XdrCodec<T>, value: T, options?: EncodeOptions): Uint8Array {
-  const writer = new XdrWriter(options);
+  let writer: XdrWriter;
+  const borrowed = options === undefined;
+  if (borrowed) {
+    writer = spareWriter ?? new XdrWriter();
+    spareWriter = null;
+  } else {
+    writer = new XdrWriter(options);
+  }
   try {
     codec.encode(writer, value);
+    return writer.bytes();
   } catch (e) {
     throw withPath(e, codec.name, writer.length);
+  } finally {
+    if (borrowed) {
+      const keep = writer.length <= SPARE_WRITER_MAX_BYTES;
+      // Forget the message, including opaque data the writer held by reference.
+      writer.reset();
+      if (keep) spareWriter = writer;
+    }
   }
-  return writer.bytes();
 }
 
 /** Decodes one value that must fill `bytes` exactly (unless `allowTrailingBytes`). */
