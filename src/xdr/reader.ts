@@ -160,7 +160,7 @@ export class XdrReader {
   readString(max: number = MAX_XDR_LENGTH): string {
     const n = this.readLength(max, 1);
     const start = this.#pos;
-    const padded = (n + 3) & ~3;
+    const padded = n + (-n & 3);
     if (start + padded > this.#end) throw this.#short(padded);
     const bytes = this.#bytes;
     let text = n <= SHORT_STRING ? shortAscii(bytes, start, start + n) : null;
@@ -200,7 +200,10 @@ export class XdrReader {
 
   #readBytes(n: number): Uint8Array {
     const start = this.#pos;
-    const padded = (n + 3) & ~3;
+    // Not (n + 3) & ~3: bitwise operators work in 32 signed bits, and a fixed
+    // length of 2^31 or more (opaque x[0x80000000]) came out negative or zero,
+    // so the reader returned the rest of the input, or moved backwards.
+    const padded = n + (-n & 3);
     if (start + padded > this.#end) throw this.#short(padded);
     this.#pos = start + padded;
     if (this.#strictPadding && padded > n) this.#checkPadding(start + n, start + padded);
@@ -211,10 +214,18 @@ export class XdrReader {
     const at = this.#pos - 4;
     if (n > max) return this.fail("BOUND_EXCEEDED", `length ${n} exceeds the declared bound of ${max}`, at);
     if (n > this.#maxLength) {
-      return this.fail("LENGTH_LIMIT", `length ${n} exceeds the reader's maxLength of ${this.#maxLength}`, at);
+      return this.fail(
+        "LENGTH_LIMIT",
+        `length ${n} exceeds the reader's maxLength of ${this.#maxLength}`,
+        at,
+      );
     }
     const remain = this.#end - this.#pos;
-    return this.fail("SHORT_BUFFER", `length ${n} needs at least ${n * minElementBytes} bytes, ${remain} remain`, at);
+    return this.fail(
+      "SHORT_BUFFER",
+      `length ${n} needs at least ${n * minElementBytes} bytes, ${remain} remain`,
+      at,
+    );
   }
 
   #dataView(): DataView {

@@ -207,7 +207,8 @@ export class XdrWriter {
 
   #writeBytes(value: Uint8Array): void {
     const n = value.length;
-    const padded = (n + 3) & ~3;
+    // Not (n + 3) & ~3, which is negative from 2^31 - 3 bytes on (bitwise operators are 32-bit signed).
+    const padded = n + (-n & 3);
     if (n >= this.#referenceMinBytes) {
       // Close the current chunk, keep the caller's bytes by reference, pad in our buffer.
       if (this.#pos > this.#chunkStart) this.#pushChunk(this.#buf.subarray(this.#chunkStart, this.#pos));
