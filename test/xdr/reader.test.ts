@@ -68,6 +68,21 @@ describe("SHORT_BUFFER", () => {
   });
 });
 
+describe("fixed lengths of 2^31 and more", () => {
+  test("are SHORT_BUFFER, not the rest of the input or a step backwards", () => {
+    // Regression: the padding was computed with (n + 3) & ~3, which is 32-bit signed.
+    for (const n of [0x7ffffffd, 0x7fffffff, 0x80000000, 0xfffffffd, 0xffffffff]) {
+      const r = new XdrReader(new Uint8Array(64));
+      r.readInt();
+      expectXdrError(() => r.readFixedOpaque(n), { code: "SHORT_BUFFER", offset: 4 });
+      expectXdrError(() => decode(xdrFixedOpaque(n), new Uint8Array(64)), {
+        code: "SHORT_BUFFER",
+        offset: 0,
+      });
+    }
+  });
+});
+
 describe("BOUND_EXCEEDED and LENGTH_LIMIT", () => {
   test("a length over the declared bound fails even when the bytes are there", () => {
     expectXdrError(() => decode(xdrString(4), fromHex("00000005 68656c6c 6f000000")), {
