@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { decode, encode, type XdrCodec, type XdrError } from "../../src/xdr/index.js";
 import { loadGenerated } from "../support/load-generated.js";
-import { expectXdrError, fromHex, toHex } from "./helpers.js";
+import { expectXdrError, fromHex, largestArrayAllocated, toHex } from "./helpers.js";
 
 type Codec = XdrCodec<unknown>;
 let everything: Record<string, unknown>;
@@ -287,6 +287,46 @@ describe("everything.x: decode errors name the field and the byte", () => {
       offset: SAMPLE_BYTES,
     });
   });
+});
+
+describe("everything.x: hostile lengths in every length field", () => {
+  const lengthFields: [number, string][] = [
+    [68, "everything.blobs.bounded"],
+    [76, "everything.blobs.unbounded"],
+    [80, "everything.blobs.label"],
+    [92, "everything.blobs.text"],
+    [108, "everything.blobs.alias"],
+    [140, "everything.arrays.path"],
+    [168, "everything.arrays.counts"],
+    [180, "everything.arrays.smalls"],
+    [188, "everything.arrays.names"],
+    [192, "everything.arrays.names[0]"],
+    [232, "everything.list.tag"],
+    [272, "everything.shapes"],
+  ];
+  for (const n of [0xffffffff, 0x7fffffff, 0x80000000, 0x04000000, 0x03ffffff, 0x00100000]) {
+    test(`0x${n.toString(16)}: refused at the length, fast, with no large array`, () => {
+      const bytes = sampleBytes();
+      const started = performance.now();
+      const largest = largestArrayAllocated(() => {
+        for (const [offset, path] of lengthFields) {
+          expectXdrError(() => decode(E("EverythingCodec"), withWord(bytes, offset, n)), {
+            code: codeFor(n, offset),
+            offset,
+            path,
+          });
+        }
+      });
+      assert.ok(largest <= 8, `new Array(${largest})`);
+      assert.ok(performance.now() - started < 200);
+    });
+  }
+  /** Bounded fields refuse with BOUND_EXCEEDED; unbounded ones with LENGTH_LIMIT over 64 MiB, else SHORT_BUFFER. */
+  function codeFor(n: number, offset: number): XdrError["code"] {
+    const unbounded = offset === 76 || offset === 92 || offset === 168;
+    if (!unbounded) return "BOUND_EXCEEDED";
+    return n > 64 * 1024 * 1024 ? "LENGTH_LIMIT" : "SHORT_BUFFER";
+  }
 });
 
 describe("everything.x: encode errors name the field and the byte", () => {

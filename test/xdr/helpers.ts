@@ -40,3 +40,25 @@ export function expectXdrError(fn: () => unknown, expected: ExpectedXdrError): X
     assert.equal(thrown.pathString, expected.path, `path in: ${thrown.message}`);
   return thrown;
 }
+
+/**
+ * Runs `fn` with the global Array constructor spied on, and returns the
+ * largest `new Array(n)` it made: the codecs (built-in and generated) size
+ * their arrays with `new Array(n)`, so a hostile count would show here.
+ */
+export function largestArrayAllocated(fn: () => void): number {
+  const RealArray = globalThis.Array;
+  let largest = 0;
+  globalThis.Array = new Proxy(RealArray, {
+    construct(target, args, newTarget) {
+      if (args.length === 1 && typeof args[0] === "number") largest = Math.max(largest, args[0]);
+      return Reflect.construct(target, args, newTarget);
+    },
+  });
+  try {
+    fn();
+  } finally {
+    globalThis.Array = RealArray;
+  }
+  return largest;
+}
