@@ -227,8 +227,9 @@ function prepare(): Group[] {
   ];
 }
 
+/** Two decimals, or two significant digits below 0.1 so that small ratios do not read as zero. */
 function ratio(x: number): string {
-  return `${x.toFixed(2)}×`;
+  return `${x < 0.1 ? x.toPrecision(2) : x.toFixed(2)}×`;
 }
 
 /** Runs the benchmark, prints a markdown table and the goals, and returns the figures. */
