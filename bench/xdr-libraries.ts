@@ -4,7 +4,16 @@
  * bench/fixtures/record.x.
  */
 import { readFileSync } from "node:fs";
-import { array, double, int32, string as xdrString, struct, UNBOUNDED_MAX_LENGTH, uint32, varOpaque } from "@stellar/js-xdr";
+import {
+  array,
+  double,
+  int32,
+  struct,
+  UNBOUNDED_MAX_LENGTH,
+  uint32,
+  varOpaque,
+  string as xdrString,
+} from "@stellar/js-xdr";
 import { Packr } from "msgpackr";
 import protobuf from "protobufjs";
 

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { decode, encode, XdrReader, XdrWriter } from "once-rpc/xdr";
-import { PayloadCodec, type Record as XdrRecord, RecordCodec } from "./generated/record.js";
+import { PayloadCodec, RecordCodec, type Record as XdrRecord } from "./generated/record.js";
 import { decodeOpaque, decodeRecord, HandEncoder } from "./hand-written.js";
 import { type Contender, type Measurement, measureGroup } from "./lib/measure.js";
 import { grouped, machineLine, markdownTable } from "./lib/table.js";
@@ -74,7 +74,13 @@ function sampleRecord(): XdrRecord {
 }
 
 /** A record in a form that compares equal whatever byte-array class and string form a library returns. */
-function normalize(v: { id: number; name: string | Uint8Array; score: number; blob: Uint8Array; list: readonly number[] }) {
+function normalize(v: {
+  id: number;
+  name: string | Uint8Array;
+  score: number;
+  blob: Uint8Array;
+  list: readonly number[];
+}) {
   return {
     id: v.id,
     name: typeof v.name === "string" ? v.name : new TextDecoder().decode(v.name),
@@ -143,8 +149,16 @@ function prepare(): Group[] {
   // All three XDR encoders must agree byte for byte.
   for (const c of ["record", "payload"] as const) {
     const b = bytes[c];
-    assert.deepEqual(Uint8Array.from(b.hand), Uint8Array.from(b.ours), `${c}: once-rpc differs from the hand-written XDR`);
-    assert.deepEqual(Uint8Array.from(b.jsXdr), Uint8Array.from(b.ours), `${c}: once-rpc differs from @stellar/js-xdr`);
+    assert.deepEqual(
+      Uint8Array.from(b.hand),
+      Uint8Array.from(b.ours),
+      `${c}: once-rpc differs from the hand-written XDR`,
+    );
+    assert.deepEqual(
+      Uint8Array.from(b.jsXdr),
+      Uint8Array.from(b.ours),
+      `${c}: once-rpc differs from @stellar/js-xdr`,
+    );
   }
   assert.deepEqual(Uint8Array.from(oursView(RecordCodec, record)), Uint8Array.from(bytes.record.ours));
   assert.deepEqual(Uint8Array.from(oursView(PayloadCodec, payload)), Uint8Array.from(bytes.payload.ours));
@@ -155,7 +169,11 @@ function prepare(): Group[] {
   assert.deepEqual(normalize(oursRead(RecordCodec, bytes.record.ours)), expected, "once-rpc reader");
   assert.deepEqual(normalize(decodeRecord(bytes.record.hand)), expected, "hand-written");
   assert.deepEqual(normalize(jsXdr.record.decode(bytes.record.jsXdr)), expected, "js-xdr");
-  assert.deepEqual(normalize(proto.record.decode(bytes.record.proto) as unknown as XdrRecord), expected, "protobufjs");
+  assert.deepEqual(
+    normalize(proto.record.decode(bytes.record.proto) as unknown as XdrRecord),
+    expected,
+    "protobufjs",
+  );
   assert.deepEqual(normalize(maps.unpack(bytes.record.maps)), expected, "msgpackr maps");
   assert.deepEqual(normalize(records.unpack(bytes.record.records)), expected, "msgpackr records");
   const payloadOf: { [k: string]: Uint8Array } = {
@@ -167,7 +185,8 @@ function prepare(): Group[] {
     maps: maps.unpack(bytes.payload.maps),
     records: records.unpack(bytes.payload.records),
   };
-  for (const [who, got] of Object.entries(payloadOf)) assert.deepEqual(Uint8Array.from(got), payload, `64 KiB opaque: ${who}`);
+  for (const [who, got] of Object.entries(payloadOf))
+    assert.deepEqual(Uint8Array.from(got), payload, `64 KiB opaque: ${who}`);
 
   const rb = bytes.record;
   const pb = bytes.payload;
@@ -237,11 +256,14 @@ export async function runXdrBench(options: XdrBenchOptions = {}): Promise<XdrBen
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const quick = options.quick ?? false;
   const samples = options.samples ?? (quick ? 5 : 15);
-  if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`samples must be a positive integer, got ${samples}`);
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new RangeError(`samples must be a positive integer, got ${samples}`);
   const timing = quick ? { samples, batchMs: 20, warmupMs: 50 } : { samples, batchMs: 75, warmupMs: 300 };
 
   const groups = prepare();
-  write(`XDR benchmark: ${samples} samples of ~${timing.batchMs} ms per row, round-robin; correctness checks passed.\n`);
+  write(
+    `XDR benchmark: ${samples} samples of ~${timing.batchMs} ms per row, round-robin; correctness checks passed.\n`,
+  );
   const rows: XdrBenchRow[] = [];
   for (const g of groups) {
     write(`  timing ${g.case} ${g.op} (${g.contenders.length} contenders)…\n`);
@@ -262,7 +284,15 @@ export async function runXdrBench(options: XdrBenchOptions = {}): Promise<XdrBen
   const machine = machineLine();
   const table = markdownTable(
     ["case", "op", "library", "ops/s", "ns/op", "vs hand-written", "vs js-xdr"],
-    rows.map((r) => [r.case, r.op, r.name, grouped(r.opsPerSec), r.nsPerOp.toFixed(0), ratio(r.vsHand), ratio(r.vsJsXdr)]),
+    rows.map((r) => [
+      r.case,
+      r.op,
+      r.name,
+      grouped(r.opsPerSec),
+      r.nsPerOp.toFixed(0),
+      ratio(r.vsHand),
+      ratio(r.vsJsXdr),
+    ]),
     [false, false, false, true, true, true, true],
   );
   const goals: string[] = [];

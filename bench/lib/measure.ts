@@ -89,6 +89,12 @@ export function measureGroup(contenders: readonly Contender[], options: MeasureO
   }
   return contenders.map((c, index) => {
     const nsPerOp = median(samples[index]);
-    return { name: c.name, nsPerOp, opsPerSec: 1e9 / nsPerOp, batch: batches[index], samplesNs: samples[index] };
+    return {
+      name: c.name,
+      nsPerOp,
+      opsPerSec: 1e9 / nsPerOp,
+      batch: batches[index],
+      samplesNs: samples[index],
+    };
   });
 }

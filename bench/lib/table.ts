@@ -2,9 +2,14 @@
 import { cpus } from "node:os";
 
 /** A markdown table with columns padded to line up in a terminal too. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], alignRight: readonly boolean[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  alignRight: readonly boolean[],
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length), 3));
-  const cell = (text: string, i: number) => (alignRight[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
+  const cell = (text: string, i: number) =>
+    alignRight[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]);
   const line = (cells: readonly string[]) => `| ${cells.map(cell).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (alignRight[i] ? "-".repeat(w + 1) + ":" : ":" + "-".repeat(w + 1))).join("|")}|`;
   return [line(header), rule, ...rows.map(line)].join("\n");

@@ -54,7 +54,8 @@ export async function runBench(args: string[]): Promise<number> {
   let samples: number | undefined;
   if (values.samples !== undefined) {
     samples = Number(values.samples);
-    if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples needs a positive integer, got '${values.samples}'`);
+    if (!Number.isInteger(samples) || samples < 1)
+      throw new UsageError(`--samples needs a positive integer, got '${values.samples}'`);
   }
 
   const entry = new URL("xdr.js", BENCH_DIST);
@@ -72,7 +73,9 @@ export async function runBench(args: string[]): Promise<number> {
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === "ERR_MODULE_NOT_FOUND") {
-      process.stderr.write(`once bench: ${(e as Error).message}\nThe benchmark dependencies are not installed; run: npm run bench:setup\n`);
+      process.stderr.write(
+        `once bench: ${(e as Error).message}\nThe benchmark dependencies are not installed; run: npm run bench:setup\n`,
+      );
       return 1;
     }
     throw e;
