@@ -15,6 +15,7 @@ export const XDR_ERROR_CODES = {
   BAD_ENUM: "an enum value that the enum does not declare",
   BAD_BOOL: "a bool other than 0 or 1 (RFC 4506 §4.4)",
   BAD_DISCRIMINANT: "a union discriminant with no arm and no default arm",
+  BAD_STRING: "string bytes that are not valid UTF-8 (read strings as latin1 to keep any bytes)",
   NONZERO_PADDING: "padding bytes that are not zero (RFC 4506 §4.9–§4.11)",
   DEPTH_LIMIT: "recursive data nested deeper than maxDepth",
   TRAILING_BYTES: "bytes left over after the top-level value was decoded",

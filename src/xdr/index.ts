@@ -29,6 +29,7 @@ export {
   DEFAULT_READER_OPTIONS,
   DEFAULT_WRITER_OPTIONS,
   MAX_XDR_LENGTH,
+  type StringEncoding,
   type XdrReaderOptions,
   type XdrWriterOptions,
 } from "./limits.js";

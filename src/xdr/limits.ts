@@ -21,7 +21,18 @@ export interface XdrReaderOptions {
    * change if it is reused, so copy when you keep the data past the call.
    */
   copyOpaque?: boolean;
+  /**
+   * How string bytes become JavaScript strings. `"utf-8"` (default) refuses
+   * bytes that are not valid UTF-8 with BAD_STRING, so nothing is lost
+   * silently. `"latin1"` maps each byte to one character (U+0000–U+00FF): no
+   * byte is ever refused or lost, for peers that put arbitrary bytes in
+   * strings (file names over NFS, say). Use the same setting on the writer.
+   */
+  stringEncoding?: StringEncoding;
 }
+
+/** The two ways strings can map to bytes; see `XdrReaderOptions.stringEncoding`. */
+export type StringEncoding = "utf-8" | "latin1";
 
 /** The limits a reader uses when an option is not given. */
 export const DEFAULT_READER_OPTIONS: Readonly<Required<XdrReaderOptions>> = Object.freeze({
@@ -29,6 +40,7 @@ export const DEFAULT_READER_OPTIONS: Readonly<Required<XdrReaderOptions>> = Obje
   maxDepth: 1000,
   allowNonZeroPadding: false,
   copyOpaque: false,
+  stringEncoding: "utf-8",
 });
 
 export interface XdrWriterOptions {
@@ -40,12 +52,19 @@ export interface XdrWriterOptions {
    * `Infinity` always copies.
    */
   referenceMinBytes?: number;
+  /**
+   * `"utf-8"` (default): strings are written as UTF-8, and a string with a
+   * lone surrogate is refused with BAD_VALUE. `"latin1"`: each character is one
+   * byte, and characters above U+00FF are refused.
+   */
+  stringEncoding?: StringEncoding;
 }
 
 /** The writer settings used when an option is not given. */
 export const DEFAULT_WRITER_OPTIONS: Readonly<Required<XdrWriterOptions>> = Object.freeze({
   initialBytes: 1024,
   referenceMinBytes: 32 * 1024,
+  stringEncoding: "utf-8",
 });
 
 /** The largest length XDR can express: lengths are unsigned 32-bit (RFC 4506 §4.10). */

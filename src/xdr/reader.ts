@@ -5,7 +5,9 @@ import { DEFAULT_READER_OPTIONS, MAX_XDR_LENGTH, type XdrReaderOptions } from ".
 const SHORT_STRING = 32;
 // ignoreBOM: a leading U+FEFF is part of the string, not a marker to strip; without it
 // "\uFEFFa" would decode as "a" and re-encode to different bytes (found by the C interop test).
-const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// fatal: invalid UTF-8 is refused rather than replaced by U+FFFD, which would lose the bytes
+// and could even grow a string past its bound when encoded again (found by the fuzzer).
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 /**
  * Floats and doubles pass through these scratch arrays, so that a reader
  * needs no DataView per input: allocating one on every `reset()` cost more
@@ -23,8 +25,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * allocates anything.
  *
  * Opaque data comes back as a view into the input unless `copyOpaque` is set.
- * Strings are decoded as UTF-8; bytes that are not valid UTF-8 become U+FFFD,
- * so declare data that must survive byte for byte as `opaque`.
+ * Strings are decoded as UTF-8 and bytes that are not valid UTF-8 are refused
+ * (BAD_STRING), unless `stringEncoding` is `"latin1"`, which keeps any bytes.
  */
 export class XdrReader {
   #bytes: Uint8Array;
@@ -37,6 +39,7 @@ export class XdrReader {
   readonly #maxDepth: number;
   readonly #strictPadding: boolean;
   readonly #copyOpaque: boolean;
+  readonly #latin1: boolean;
 
   constructor(bytes: Uint8Array, options: XdrReaderOptions = {}) {
     this.#bytes = bytes;
@@ -46,6 +49,7 @@ export class XdrReader {
     this.#maxDepth = options.maxDepth ?? DEFAULT_READER_OPTIONS.maxDepth;
     this.#strictPadding = !(options.allowNonZeroPadding ?? DEFAULT_READER_OPTIONS.allowNonZeroPadding);
     this.#copyOpaque = options.copyOpaque ?? DEFAULT_READER_OPTIONS.copyOpaque;
+    this.#latin1 = (options.stringEncoding ?? DEFAULT_READER_OPTIONS.stringEncoding) === "latin1";
   }
 
   /** Points the reader at new input, keeping its options. */
@@ -164,7 +168,7 @@ export class XdrReader {
     if (start + padded > this.#end) throw this.#short(padded);
     const bytes = this.#bytes;
     let text = n <= SHORT_STRING ? shortAscii(bytes, start, start + n) : null;
-    if (text === null) text = utf8Decoder.decode(bytes.subarray(start, start + n));
+    if (text === null) text = this.#decodeText(bytes, start, n);
     this.#pos = start + padded;
     if (this.#strictPadding && padded > n) this.#checkPadding(start + n, start + padded);
     return text;
@@ -232,6 +236,19 @@ export class XdrReader {
     const b = this.#bytes;
     if (this.#view === null) this.#view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     return this.#view;
+  }
+
+  #decodeText(bytes: Uint8Array, start: number, n: number): string {
+    if (this.#latin1) return Buffer.from(bytes.buffer, bytes.byteOffset + start, n).toString("latin1");
+    try {
+      return utf8Decoder.decode(bytes.subarray(start, start + n));
+    } catch {
+      throw this.fail(
+        "BAD_STRING",
+        `string of ${n} bytes is not valid UTF-8 (declare it opaque, or read strings as latin1)`,
+        start,
+      );
+    }
   }
 
   #checkPadding(from: number, to: number): void {

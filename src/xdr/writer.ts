@@ -26,12 +26,14 @@ export class XdrWriter {
   #chunks: Uint8Array[] = [];
   #chunkBytes = 0;
   readonly #referenceMinBytes: number;
+  readonly #latin1: boolean;
 
   constructor(options: XdrWriterOptions = {}) {
     const initial = options.initialBytes ?? DEFAULT_WRITER_OPTIONS.initialBytes;
     this.#buf = new Uint8Array(Math.max(16, initial));
     this.#view = new DataView(this.#buf.buffer);
     this.#referenceMinBytes = options.referenceMinBytes ?? DEFAULT_WRITER_OPTIONS.referenceMinBytes;
+    this.#latin1 = (options.stringEncoding ?? DEFAULT_WRITER_OPTIONS.stringEncoding) === "latin1";
   }
 
   /** Bytes written since the last reset. */
@@ -178,7 +180,7 @@ export class XdrWriter {
       }
       if (i === units) byteLength = units;
     }
-    if (byteLength < 0) byteLength = utf8Encoder.encodeInto(value, buf.subarray(start)).written;
+    if (byteLength < 0) byteLength = this.#encodeText(value, buf, start);
     if (byteLength > max) throw this.#badValue(`string of ${byteLength} bytes exceeds its bound of ${max}`);
     this.#view.setUint32(this.#pos, byteLength);
     // Pad by the length, not by the buffer position: after opaque data kept by
@@ -187,6 +189,24 @@ export class XdrWriter {
     const padded = start + ((byteLength + 3) & ~3);
     while (end < padded) buf[end++] = 0;
     this.#pos = end;
+  }
+
+  /** Writes a string that is not short ASCII at `start`; returns its byte length. */
+  #encodeText(value: string, buf: Uint8Array, start: number): number {
+    if (this.#latin1) {
+      for (let i = 0; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0xff)
+          throw this.#badValue(`character U+${c.toString(16).padStart(4, "0")} at ${i} is not latin1`);
+        buf[start + i] = c;
+      }
+      return value.length;
+    }
+    // TextEncoder would replace a lone surrogate with U+FFFD: refuse it instead of changing the string.
+    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw this.#badValue("string has a lone surrogate and cannot be UTF-8");
+    }
+    return utf8Encoder.encodeInto(value, buf.subarray(start)).written;
   }
 
   /** A count before the elements of a variable-length array (RFC 4506 §4.13), checked against its bound. */

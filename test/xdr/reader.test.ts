@@ -8,7 +8,9 @@ import {
   DEFAULT_READER_OPTIONS,
   decode,
   encode,
+  XdrError,
   XdrReader,
+  XdrWriter,
   xdrBool,
   xdrDouble,
   xdrFixedArray,
@@ -356,20 +358,34 @@ describe("hostile lengths allocate nothing", () => {
 });
 
 describe("strings that are not valid UTF-8", () => {
-  test("decode with U+FFFD in place of each bad sequence (declare such data as opaque)", () => {
-    assert.equal(decode(xdrString(), fromHex("00000002 fffe0000")), "\ufffd\ufffd");
-    assert.equal(decode(xdrString(), fromHex("00000003 61c36200")), "a\ufffdb");
+  const isCode = (code: string) => (e: unknown) => e instanceof XdrError && e.code === code;
+
+  test("are refused with BAD_STRING at the string's first byte, nothing replaced silently", () => {
+    assert.throws(() => decode(xdrString(), fromHex("00000002 fffe0000")), isCode("BAD_STRING"));
+    assert.throws(() => decode(xdrString(), fromHex("00000003 61c36200")), isCode("BAD_STRING"));
+    const long = "00000028" + "61".repeat(39) + "ff";
+    assert.throws(
+      () => decode(xdrString(), fromHex(long)),
+      (e: unknown) => e instanceof XdrError && e.code === "BAD_STRING" && e.offset === 4,
+    );
     // A leading U+FEFF is data, not a byte order mark to strip.
     assert.equal(decode(xdrString(), fromHex("00000004 efbbbf61")), "\ufeffa");
   });
-  test("a bounded string decoded from invalid UTF-8 can be encoded again", {
-    todo:
-      "found by the fuzzer: each bad byte becomes U+FFFD, 3 bytes in UTF-8, so string<4> of 4 bad bytes " +
-      "decodes to 12 bytes that its own codec refuses (BAD_VALUE); decide: refuse invalid UTF-8 on decode, or keep the bytes",
-  }, () => {
+
+  test("are kept byte for byte with stringEncoding latin1, and written back the same", () => {
     const codec = xdrString(4);
-    const value = decode(codec, fromHex("00000004 ffffffff"));
-    assert.equal(value, "\ufffd".repeat(4));
-    assert.deepEqual(decode(codec, encode(codec, value)), value);
+    const bytes = fromHex("00000004 ff00e961");
+    const value = decode(codec, bytes, { stringEncoding: "latin1" });
+    assert.equal(value, "\u00ff\u0000\u00e9a");
+    const writer = new XdrWriter({ stringEncoding: "latin1" });
+    codec.encode(writer, value);
+    assert.deepEqual(writer.bytes(), bytes);
+  });
+
+  test("a latin1 writer refuses characters above U+00FF; a UTF-8 writer refuses lone surrogates", () => {
+    const latin1 = new XdrWriter({ stringEncoding: "latin1" });
+    assert.throws(() => latin1.writeString("caf\u00e9 \u20ac"), isCode("BAD_VALUE"));
+    assert.throws(() => encode(xdrString(), "a\ud800b"), isCode("BAD_VALUE"));
+    assert.equal(encode(xdrString(), "\ud83d\ude00").length, 8);
   });
 });
