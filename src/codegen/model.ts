@@ -331,7 +331,10 @@ export function buildModel(resolved: ResolvedSpecification, reserved: ReservedNa
       case "typedef": {
         const d = def.declaration;
         // `typedef struct { … } name;` is C's way to name a body: define the body under that name.
-        if (d.kind === "plain" && (d.type.kind === "struct" || d.type.kind === "union" || d.type.kind === "enum")) {
+        if (
+          d.kind === "plain" &&
+          (d.type.kind === "struct" || d.type.kind === "union" || d.type.kind === "enum")
+        ) {
           if (d.type.kind === "struct") addStruct(d.name, d.type.body, def.loc);
           else if (d.type.kind === "union") addUnion(d.name, d.type.body, def.loc);
           else addEnum(d.name, d.type.body, def.loc);

@@ -27,7 +27,12 @@ export type Value =
  * width only bounds the values (RFC 4506 §4.1, xdr_char/xdr_short in C).
  */
 export type TypeSpec =
-  | { readonly kind: "int"; readonly unsigned: boolean; readonly bits: 8 | 16 | 32 | 64; readonly loc: SourceLocation }
+  | {
+      readonly kind: "int";
+      readonly unsigned: boolean;
+      readonly bits: 8 | 16 | 32 | 64;
+      readonly loc: SourceLocation;
+    }
   | { readonly kind: "float"; readonly loc: SourceLocation }
   | { readonly kind: "double"; readonly loc: SourceLocation }
   /** Parsed so that the resolver can say "not supported" at the right place. */
@@ -61,10 +66,30 @@ export type Declaration =
       readonly max: Value | null;
       readonly loc: SourceLocation;
     }
-  | { readonly kind: "fixedOpaque"; readonly name: string; readonly length: Value; readonly loc: SourceLocation }
-  | { readonly kind: "varOpaque"; readonly name: string; readonly max: Value | null; readonly loc: SourceLocation }
-  | { readonly kind: "string"; readonly name: string; readonly max: Value | null; readonly loc: SourceLocation }
-  | { readonly kind: "optional"; readonly name: string; readonly type: TypeSpec; readonly loc: SourceLocation };
+  | {
+      readonly kind: "fixedOpaque";
+      readonly name: string;
+      readonly length: Value;
+      readonly loc: SourceLocation;
+    }
+  | {
+      readonly kind: "varOpaque";
+      readonly name: string;
+      readonly max: Value | null;
+      readonly loc: SourceLocation;
+    }
+  | {
+      readonly kind: "string";
+      readonly name: string;
+      readonly max: Value | null;
+      readonly loc: SourceLocation;
+    }
+  | {
+      readonly kind: "optional";
+      readonly name: string;
+      readonly type: TypeSpec;
+      readonly loc: SourceLocation;
+    };
 
 /** A declaration that has a name (everything but `void`). */
 export type NamedDeclaration = Exclude<Declaration, { kind: "void" }>;
@@ -131,7 +156,12 @@ export type Definition =
   | { readonly kind: "const"; readonly name: string; readonly value: Value; readonly loc: SourceLocation }
   | { readonly kind: "typedef"; readonly declaration: NamedDeclaration; readonly loc: SourceLocation }
   | { readonly kind: "enum"; readonly name: string; readonly body: EnumBody; readonly loc: SourceLocation }
-  | { readonly kind: "struct"; readonly name: string; readonly body: StructBody; readonly loc: SourceLocation }
+  | {
+      readonly kind: "struct";
+      readonly name: string;
+      readonly body: StructBody;
+      readonly loc: SourceLocation;
+    }
   | { readonly kind: "union"; readonly name: string; readonly body: UnionBody; readonly loc: SourceLocation }
   | {
       readonly kind: "program";
