@@ -1,0 +1,54 @@
+/**
+ * The layers of src/ import one way only (README: "Imports flow one way"):
+ * a module may import from its own folder and from the folders listed for it.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { test } from "node:test";
+import { repoPath } from "./support/paths.js";
+
+const ALLOWED: Record<string, readonly string[]> = {
+  xdr: [],
+  idl: [],
+  codegen: ["idl"],
+  rpc: ["xdr"],
+  cli: ["xdr", "rpc", "idl", "codegen"],
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+test("src/ layers import one way, with no cycles", () => {
+  const src = repoPath("src");
+  const layers = readdirSync(src).filter((name) => statSync(join(src, name)).isDirectory());
+  assert.deepEqual(
+    layers.sort(),
+    Object.keys(ALLOWED).sort(),
+    "every layer of src/ has its allowed imports listed here",
+  );
+  const violations: string[] = [];
+  for (const layer of layers) {
+    for (const file of sources(join(src, layer))) {
+      const text = readFileSync(file, "utf8");
+      for (const [, spec] of text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+["']([^"']+)["']/gm)) {
+        let target: string | undefined;
+        if (spec.startsWith(".")) {
+          const rel = relative(src, resolve(file, "..", spec));
+          target = rel.startsWith("..") ? "outside src" : rel.split("/")[0];
+        } else if (spec.startsWith("once-rpc")) {
+          target = spec.split("/")[1] ?? "index";
+        }
+        if (target === undefined || target === layer) continue;
+        if (!ALLOWED[layer].includes(target))
+          violations.push(`${relative(src, file)} imports ${spec} (${layer} -> ${target})`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
