@@ -214,6 +214,13 @@ export function emitDecode(e: Emitter, shape: Shape, target: string): void {
     e.line(`const ${target} = ${decodeExpr(e, shape)};`);
     return;
   }
+  const element = inlineShape(shape.element, e.model);
+  if (shape.kind === "varArray" && element.kind === "int" && element.bits === 32) {
+    // The count proves that every element is there: one method reads them all, with no check each.
+    const method = element.unsigned ? "readUnsignedIntArray" : "readIntArray";
+    e.line(`const ${target} = r.${method}(${shape.max ? shape.max.text : ""});`);
+    return;
+  }
   const i = e.fresh("i");
   let count: string;
   if (shape.kind === "varArray") {

@@ -19,6 +19,13 @@ const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 /** The scratch arrays use the host's byte order; XDR is big-endian (RFC 4506 §3). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/**
+ * XORed with a byte's index to reverse a float's (3) or double's (7) bytes on
+ * little-endian hosts: one short loop for either byte order keeps readFloat and
+ * readDouble small enough for V8 to inline into a codec.
+ */
+const FLIP4 = LITTLE_ENDIAN ? 3 : 0;
+const FLIP8 = LITTLE_ENDIAN ? 7 : 0;
 
 /**
  * Reads XDR (RFC 4506) from a byte array, checking every length before it
@@ -125,7 +132,9 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 4 > this.#end) throw this.#short(4);
     this.#pos = p + 4;
-    return float32At(this.#bytes, p);
+    const b = this.#bytes;
+    for (let i = 0; i < 4; i++) f32Bytes[i] = b[p + (i ^ FLIP4)];
+    return f32[0];
   }
 
   /** RFC 4506 §4.7. */
@@ -133,7 +142,9 @@ export class XdrReader {
     const p = this.#pos;
     if (p + 8 > this.#end) throw this.#short(8);
     this.#pos = p + 8;
-    return float64At(this.#bytes, p);
+    const b = this.#bytes;
+    for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + (i ^ FLIP8)];
+    return f64[0];
   }
 
   /**
@@ -142,12 +153,45 @@ export class XdrReader {
    * that remain, given that each element takes at least `minElementBytes`.
    */
   readLength(max: number, minElementBytes: number): number {
-    const n = this.readUnsignedInt();
+    const at = this.#pos;
+    const p = at + 4;
+    if (p > this.#end) throw this.#short(4);
+    const b = this.#bytes;
+    const n = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+    this.#pos = p;
     // One test on the hot path; the cold path works out which limit it was.
-    if (n > max || n > this.#maxLength || n * minElementBytes > this.#end - this.#pos) {
+    if (n > max || n > this.#maxLength || n * minElementBytes > this.#end - p) {
       throw this.#badLength(n, max, minElementBytes);
     }
     return n;
+  }
+
+  /**
+   * RFC 4506 §4.13 of `int`: `int x<max>`, the count and the elements. The
+   * count is checked as by `readLength`, which proves that the elements are
+   * all there: they are read without a check each.
+   */
+  readIntArray(max: number = MAX_XDR_LENGTH): number[] {
+    const n = this.readLength(max, 4);
+    const out: number[] = new Array(n);
+    const b = this.#bytes;
+    let p = this.#pos;
+    for (let i = 0; i < n; i++, p += 4) out[i] = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+    this.#pos = p;
+    return out;
+  }
+
+  /** RFC 4506 §4.13 of `unsigned int`: `unsigned int x<max>`, as `readIntArray`. */
+  readUnsignedIntArray(max: number = MAX_XDR_LENGTH): number[] {
+    const n = this.readLength(max, 4);
+    const out: number[] = new Array(n);
+    const b = this.#bytes;
+    let p = this.#pos;
+    for (let i = 0; i < n; i++, p += 4) {
+      out[i] = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+    }
+    this.#pos = p;
+    return out;
   }
 
   /** RFC 4506 §4.9: `length` bytes and their padding. */
@@ -155,22 +199,39 @@ export class XdrReader {
     return this.#readBytes(length);
   }
 
+  // readVariableOpaque and readString read their length inline rather than
+  // through readLength, with one test for the length word and one for the
+  // bound, maxLength and the padded data together: nothing on their hot path
+  // calls another method, which keeps them small enough for V8 to inline
+  // into a codec along with its other reads.
+
   /** RFC 4506 §4.10: a length (at most `max`), the bytes, padding. */
   readVariableOpaque(max: number = MAX_XDR_LENGTH): Uint8Array {
-    return this.#readBytes(this.readLength(max, 1));
+    const at = this.#pos;
+    const start = at + 4;
+    if (start > this.#end) throw this.#short(4);
+    const bytes = this.#bytes;
+    const n = ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+    const padded = n + (-n & 3);
+    if (n > max || n > this.#maxLength || start + padded > this.#end) throw this.#badData(n, max, start);
+    this.#pos = start + padded;
+    if (padded > n && this.#strictPadding) this.#checkPadding(start + n, start + padded);
+    return this.#copyOpaque ? bytes.slice(start, start + n) : bytes.subarray(start, start + n);
   }
 
   /** RFC 4506 §4.11: a length (at most `max` bytes), UTF-8 bytes, padding. */
   readString(max: number = MAX_XDR_LENGTH): string {
-    const n = this.readLength(max, 1);
-    const start = this.#pos;
-    const padded = n + (-n & 3);
-    if (start + padded > this.#end) throw this.#short(padded);
+    const at = this.#pos;
+    const start = at + 4;
+    if (start > this.#end) throw this.#short(4);
     const bytes = this.#bytes;
+    const n = ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+    const padded = n + (-n & 3);
+    if (n > max || n > this.#maxLength || start + padded > this.#end) throw this.#badData(n, max, start);
     let text = n <= SHORT_STRING ? shortAscii(bytes, start, start + n) : null;
     if (text === null) text = this.#decodeText(bytes, start, n);
     this.#pos = start + padded;
-    if (this.#strictPadding && padded > n) this.#checkPadding(start + n, start + padded);
+    if (padded > n && this.#strictPadding) this.#checkPadding(start + n, start + padded);
     return text;
   }
 
@@ -200,6 +261,17 @@ export class XdrReader {
   /** An XdrError at `offset` (default: the current offset), for codecs that find a bad value. */
   fail(code: XdrErrorCode, detail: string, offset: number = this.#pos): XdrError {
     return new XdrError(code, detail, offset);
+  }
+
+  /**
+   * Why the length of opaque data or a string at `start - 4` failed the one
+   * combined test: the same error, at the same offset, as readLength followed
+   * by a check of the padded bytes would give.
+   */
+  #badData(n: number, max: number, start: number): XdrError {
+    this.#pos = start;
+    if (n > max || n > this.#maxLength || n > this.#end - start) return this.#badLength(n, max, 1);
+    return this.#short(n + (-n & 3));
   }
 
   #readBytes(n: number): Uint8Array {
@@ -261,36 +333,6 @@ export class XdrReader {
   #short(needed: number): XdrError {
     return this.fail("SHORT_BUFFER", `needs ${needed} bytes, ${this.#end - this.#pos} remain`);
   }
-}
-
-/** The big-endian float at `bytes[p..p+4)`. */
-function float32At(bytes: Uint8Array, p: number): number {
-  if (LITTLE_ENDIAN) {
-    f32Bytes[0] = bytes[p + 3];
-    f32Bytes[1] = bytes[p + 2];
-    f32Bytes[2] = bytes[p + 1];
-    f32Bytes[3] = bytes[p];
-  } else {
-    f32Bytes.set(bytes.subarray(p, p + 4));
-  }
-  return f32[0];
-}
-
-/** The big-endian double at `bytes[p..p+8)`. */
-function float64At(bytes: Uint8Array, p: number): number {
-  if (LITTLE_ENDIAN) {
-    f64Bytes[0] = bytes[p + 7];
-    f64Bytes[1] = bytes[p + 6];
-    f64Bytes[2] = bytes[p + 5];
-    f64Bytes[3] = bytes[p + 4];
-    f64Bytes[4] = bytes[p + 3];
-    f64Bytes[5] = bytes[p + 2];
-    f64Bytes[6] = bytes[p + 1];
-    f64Bytes[7] = bytes[p];
-  } else {
-    f64Bytes.set(bytes.subarray(p, p + 8));
-  }
-  return f64[0];
 }
 
 /**

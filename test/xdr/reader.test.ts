@@ -389,3 +389,41 @@ describe("strings that are not valid UTF-8", () => {
     assert.equal(encode(xdrString(), "\ud83d\ude00").length, 8);
   });
 });
+
+describe("readIntArray and readUnsignedIntArray", () => {
+  test("read a count and that many elements, signed or unsigned", () => {
+    const bytes = fromHex("00000003 00000001 ffffffff 80000000");
+    assert.deepEqual(new XdrReader(bytes).readIntArray(), [1, -1, -0x8000_0000]);
+    const r = new XdrReader(bytes);
+    assert.deepEqual(r.readUnsignedIntArray(3), [1, 0xffff_ffff, 0x8000_0000]);
+    assert.equal(r.remaining, 0);
+    assert.deepEqual(new XdrReader(fromHex("00000000")).readIntArray(0), []);
+  });
+  test("check the count as readLength does: bound, maxLength, bytes for every element", () => {
+    const three = fromHex("00000003 00000001 00000002 00000003");
+    expectXdrError(() => new XdrReader(three).readIntArray(2), { code: "BOUND_EXCEEDED", offset: 0 });
+    expectXdrError(() => new XdrReader(three, { maxLength: 2 }).readUnsignedIntArray(), {
+      code: "LENGTH_LIMIT",
+      offset: 0,
+    });
+    expectXdrError(() => new XdrReader(three.subarray(0, 15)).readUnsignedIntArray(), {
+      code: "SHORT_BUFFER",
+      offset: 0,
+    });
+    expectXdrError(() => new XdrReader(fromHex("000000")).readIntArray(), {
+      code: "SHORT_BUFFER",
+      offset: 0,
+    });
+    // A count that would need more memory than the input could ever fill allocates nothing.
+    expectXdrError(() => new XdrReader(fromHex("ffffffff 00000001")).readIntArray(), {
+      code: "LENGTH_LIMIT",
+    });
+  });
+  test("leave the reader after the last element", () => {
+    const r = new XdrReader(fromHex("00000008 00000002 00000001 00000002 00000007"));
+    r.readInt();
+    assert.deepEqual(r.readIntArray(2), [1, 2]);
+    assert.equal(r.offset, 16);
+    assert.equal(r.readInt(), 7);
+  });
+});

@@ -661,14 +661,7 @@ export const AuthsysParmsCodec: XdrCodec<AuthsysParms> = {
       f = "gid";
       const gid = r.readUnsignedInt();
       f = "gids";
-      const n4 = r.readLength(16, 4);
-      const gids: number[] = new Array(n4);
-      let i3 = 0;
-      try {
-        for (; i3 < n4; i3++) gids[i3] = r.readUnsignedInt();
-      } catch (e) {
-        throw withPath(e, `[${i3}]`, r.offset);
-      }
+      const gids = r.readUnsignedIntArray(16);
       return { stamp, machinename, uid, gid, gids };
     } catch (e) {
       throw withPath(e, f, r.offset);
