@@ -150,6 +150,13 @@ export function emitEncode(e: Emitter, shapeIn: Shape, v: string): void {
     }
     case "fixedArray":
     case "varArray": {
+      const element = inlineShape(shape.element, e.model);
+      if (shape.kind === "varArray" && element.kind === "int" && element.bits === 32) {
+        // Room for every element made once; each value still checked, a bad one named by its index.
+        const method = element.unsigned ? "writeUnsignedIntArray" : "writeIntArray";
+        e.line(`w.${method}(${v}${boundArg(shape.max)});`);
+        return;
+      }
       const a = e.fresh("a");
       const i = e.fresh("i");
       e.line(`const ${a} = ${v};`);

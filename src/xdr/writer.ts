@@ -215,6 +215,46 @@ export class XdrWriter {
     this.writeUnsignedInt(length);
   }
 
+  /**
+   * RFC 4506 §4.13 of `int`: `int x<max>`, the count and the elements. Room
+   * for all of them is made once; each value is still checked, and a bad one
+   * fails with its index as the path (`[3]`) and the offset where it belongs.
+   */
+  writeIntArray(values: readonly number[], max: number = MAX_XDR_LENGTH): void {
+    const n = values.length;
+    this.writeLength(n, max);
+    if (this.#pos + n * 4 > this.#buf.length) this.#grow(n * 4);
+    const view = this.#view;
+    let p = this.#pos;
+    for (let i = 0; i < n; i++, p += 4) {
+      const value = values[i];
+      if (typeof value !== "number" || (value | 0) !== value) {
+        this.#pos = p;
+        throw this.#badValue(`${describe(value)} is not a 32-bit signed integer`).prependPath(`[${i}]`);
+      }
+      view.setInt32(p, value);
+    }
+    this.#pos = p;
+  }
+
+  /** RFC 4506 §4.13 of `unsigned int`: `unsigned int x<max>`, as `writeIntArray`. */
+  writeUnsignedIntArray(values: readonly number[], max: number = MAX_XDR_LENGTH): void {
+    const n = values.length;
+    this.writeLength(n, max);
+    if (this.#pos + n * 4 > this.#buf.length) this.#grow(n * 4);
+    const view = this.#view;
+    let p = this.#pos;
+    for (let i = 0; i < n; i++, p += 4) {
+      const value = values[i];
+      if (typeof value !== "number" || value >>> 0 !== value) {
+        this.#pos = p;
+        throw this.#badValue(`${describe(value)} is not a 32-bit unsigned integer`).prependPath(`[${i}]`);
+      }
+      view.setUint32(p, value);
+    }
+    this.#pos = p;
+  }
+
   /** Checks the element count of a fixed-length array (RFC 4506 §4.12); writes nothing. */
   checkFixedLength(actual: number, length: number): void {
     if (actual !== length) throw this.#badValue(`fixed array needs ${length} elements, got ${actual}`);

@@ -120,16 +120,7 @@ export type SmallList = number[];
 export const SmallListCodec: XdrCodec<SmallList> = {
   name: "small_list",
   encode(w, v) {
-    const a1 = v;
-    w.writeLength(a1.length, MAX_ITEMS);
-    let i2 = 0;
-    try {
-      for (; i2 < a1.length; i2++) {
-        w.writeInt(a1[i2]);
-      }
-    } catch (e) {
-      throw withPath(e, `[${i2}]`, w.length);
-    }
+    w.writeIntArray(v, MAX_ITEMS);
   },
   decode(r) {
     const value = r.readIntArray(MAX_ITEMS);
@@ -363,39 +354,30 @@ export const ArraysCodec: XdrCodec<Arrays> = {
         throw withPath(e, `[${i4}]`, w.length);
       }
       f = "counts";
-      const a5 = v.counts;
-      w.writeLength(a5.length);
+      w.writeUnsignedIntArray(v.counts);
+      f = "smalls";
+      SmallListCodec.encode(w, v.smalls);
+      f = "names";
+      const a5 = v.names;
+      w.writeLength(a5.length, 4);
       let i6 = 0;
       try {
         for (; i6 < a5.length; i6++) {
-          w.writeUnsignedInt(a5[i6]);
+          w.writeString(a5[i6], MAX_NAME);
         }
       } catch (e) {
         throw withPath(e, `[${i6}]`, w.length);
       }
-      f = "smalls";
-      SmallListCodec.encode(w, v.smalls);
-      f = "names";
-      const a7 = v.names;
-      w.writeLength(a7.length, 4);
+      f = "big";
+      const a7 = v.big;
+      w.checkFixedLength(a7.length, 2);
       let i8 = 0;
       try {
         for (; i8 < a7.length; i8++) {
-          w.writeString(a7[i8], MAX_NAME);
+          w.writeHyper(a7[i8]);
         }
       } catch (e) {
         throw withPath(e, `[${i8}]`, w.length);
-      }
-      f = "big";
-      const a9 = v.big;
-      w.checkFixedLength(a9.length, 2);
-      let i10 = 0;
-      try {
-        for (; i10 < a9.length; i10++) {
-          w.writeHyper(a9[i10]);
-        }
-      } catch (e) {
-        throw withPath(e, `[${i10}]`, w.length);
       }
     } catch (e) {
       throw withPath(e, f, w.length);
@@ -405,41 +387,41 @@ export const ArraysCodec: XdrCodec<Arrays> = {
     let f = "corners";
     try {
       const corners: Point[] = new Array(FIXED_COUNT);
-      let i11 = 0;
+      let i9 = 0;
       try {
-        for (; i11 < FIXED_COUNT; i11++) corners[i11] = PointCodec.decode(r);
+        for (; i9 < FIXED_COUNT; i9++) corners[i9] = PointCodec.decode(r);
       } catch (e) {
-        throw withPath(e, `[${i11}]`, r.offset);
+        throw withPath(e, `[${i9}]`, r.offset);
       }
       f = "path";
-      const n13 = r.readLength(MAX_ITEMS, 8);
-      const path: Point[] = new Array(n13);
-      let i12 = 0;
+      const n11 = r.readLength(MAX_ITEMS, 8);
+      const path: Point[] = new Array(n11);
+      let i10 = 0;
       try {
-        for (; i12 < n13; i12++) path[i12] = PointCodec.decode(r);
+        for (; i10 < n11; i10++) path[i10] = PointCodec.decode(r);
       } catch (e) {
-        throw withPath(e, `[${i12}]`, r.offset);
+        throw withPath(e, `[${i10}]`, r.offset);
       }
       f = "counts";
       const counts = r.readUnsignedIntArray();
       f = "smalls";
       const smalls = SmallListCodec.decode(r);
       f = "names";
-      const n15 = r.readLength(4, 4);
-      const names: NameT[] = new Array(n15);
-      let i14 = 0;
+      const n13 = r.readLength(4, 4);
+      const names: NameT[] = new Array(n13);
+      let i12 = 0;
       try {
-        for (; i14 < n15; i14++) names[i14] = r.readString(MAX_NAME);
+        for (; i12 < n13; i12++) names[i12] = r.readString(MAX_NAME);
       } catch (e) {
-        throw withPath(e, `[${i14}]`, r.offset);
+        throw withPath(e, `[${i12}]`, r.offset);
       }
       f = "big";
       const big: bigint[] = new Array(2);
-      let i16 = 0;
+      let i14 = 0;
       try {
-        for (; i16 < 2; i16++) big[i16] = r.readHyper();
+        for (; i14 < 2; i14++) big[i14] = r.readHyper();
       } catch (e) {
-        throw withPath(e, `[${i16}]`, r.offset);
+        throw withPath(e, `[${i14}]`, r.offset);
       }
       return { corners, path, counts, smalls, names, big };
     } catch (e) {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_WRITER_OPTIONS, XdrReader, XdrWriter } from "../../src/xdr/index.js";
-import { fromHex, toHex } from "./helpers.js";
+import { expectXdrError, fromHex, toHex } from "./helpers.js";
 
 function concatAll(chunks: Uint8Array[]): Uint8Array {
   return Uint8Array.from(Buffer.concat(chunks));
@@ -246,5 +246,37 @@ describe("XdrWriter chunks(): opaque data by reference", () => {
         .subarray(4)
         .every((x) => x === 1),
     );
+  });
+});
+
+describe("writeIntArray and writeUnsignedIntArray", () => {
+  test("write the count and the elements, growing the buffer once", () => {
+    const w = new XdrWriter({ initialBytes: 16 });
+    w.writeIntArray([1, -1, -0x8000_0000]);
+    w.writeUnsignedIntArray([0xffff_ffff, 0], 2);
+    assert.equal(
+      toHex(w.bytes()),
+      "00000003 00000001 ffffffff 80000000 00000002 ffffffff 00000000".replace(/ /g, ""),
+    );
+    w.reset();
+    w.writeIntArray([]);
+    assert.equal(toHex(w.bytes()), "00000000");
+  });
+  test("refuse more elements than the bound, before writing anything", () => {
+    const w = new XdrWriter();
+    expectXdrError(() => w.writeUnsignedIntArray([1, 2, 3], 2), { code: "BAD_VALUE", offset: 0 });
+    assert.equal(w.length, 0);
+  });
+  test("refuse a bad element with its index as the path, at the offset where it belongs", () => {
+    const w = new XdrWriter();
+    w.writeInt(7);
+    expectXdrError(() => w.writeIntArray([1, 2, 2 ** 31]), { code: "BAD_VALUE", offset: 16, path: "[2]" });
+    w.reset();
+    expectXdrError(() => w.writeUnsignedIntArray([1, -1]), { code: "BAD_VALUE", offset: 8, path: "[1]" });
+    w.reset();
+    const sparse = [1, 2];
+    sparse.length = 3;
+    expectXdrError(() => w.writeUnsignedIntArray(sparse), { code: "BAD_VALUE", offset: 12, path: "[2]" });
+    expectXdrError(() => new XdrWriter().writeIntArray([1.5]), { code: "BAD_VALUE", path: "[0]" });
   });
 });

@@ -636,16 +636,7 @@ export const AuthsysParmsCodec: XdrCodec<AuthsysParms> = {
       f = "gid";
       w.writeUnsignedInt(v.gid);
       f = "gids";
-      const a1 = v.gids;
-      w.writeLength(a1.length, 16);
-      let i2 = 0;
-      try {
-        for (; i2 < a1.length; i2++) {
-          w.writeUnsignedInt(a1[i2]);
-        }
-      } catch (e) {
-        throw withPath(e, `[${i2}]`, w.length);
-      }
+      w.writeUnsignedIntArray(v.gids, 16);
     } catch (e) {
       throw withPath(e, f, w.length);
     }
