@@ -241,7 +241,7 @@ export class XdrReader {
    */
   enter(): void {
     if (++this.#depth > this.#maxDepth) {
-      this.#depth = 0;
+      // No reset here: the codecs' `finally` blocks leave() on the way out, and reset() starts afresh.
       throw this.fail("DEPTH_LIMIT", `data nested deeper than maxDepth ${this.#maxDepth}`, this.#pos);
     }
   }
