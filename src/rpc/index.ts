@@ -1,7 +1,22 @@
 /**
- * ONC RPC (RFC 5531) without sockets: program descriptors today; messages,
- * auth flavors and errors as the runtime lands. Imported as `once-rpc/rpc`.
+ * ONC RPC (RFC 5531) without sockets: program descriptors, the message
+ * header, auth flavors and the RpcError family. Imported as `once-rpc/rpc`.
  */
+export {
+  AUTH_SYS_MAX_GIDS,
+  AUTH_SYS_MAX_MACHINE_NAME_BYTES,
+  type AuthSysOptions,
+  type AuthVerdict,
+  authNone,
+  authSys,
+  type ClientAuth,
+  type Credentials,
+  type OutgoingCall,
+  type ServerAuth,
+  type ServerAuthSysOptions,
+  serverAuthNone,
+  serverAuthSys,
+} from "./auth.js";
 export type {
   ArgsOf,
   ProcedureDescriptor,
@@ -9,4 +24,33 @@ export type {
   ProgramVersionDescriptor,
   ResultOf,
 } from "./descriptor.js";
+export {
+  AuthError,
+  authStatName,
+  type CallTarget,
+  hex,
+  isRpcError,
+  ProgramMismatchError,
+  RPC_ERROR_CODES,
+  RpcError,
+  type RpcErrorCode,
+  RpcMismatchError,
+  TimeoutError,
+  type TimeoutPhase,
+} from "./errors.js";
+export {
+  type CallHeader,
+  createCallHeader,
+  createReplyHeader,
+  RPC_VERSION_2,
+  type ReplyHeader,
+  readCallBody,
+  readMessageStart,
+  readReplyBody,
+  writeAcceptedReply,
+  writeAuthError,
+  writeCallHeader,
+  writeProgramMismatch,
+  writeRpcMismatch,
+} from "./message.js";
 export * from "./protocol/rpc_msg.js";

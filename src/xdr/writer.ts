@@ -69,6 +69,22 @@ export class XdrWriter {
     return concat(this.#chunks, tail, this.length);
   }
 
+  /**
+   * The message as a list of chunks that outlive the writer: the bytes in
+   * the writer's own buffer are copied (one copy each), opaque data kept by
+   * reference stays referenced. For messages handed to a socket while the
+   * writer goes on to the next one.
+   */
+  detach(): Uint8Array[] {
+    const tail = this.#buf.subarray(this.#chunkStart, this.#pos);
+    if (this.#chunks.length === 0) return [tail.slice()];
+    const own = this.#buf.buffer;
+    const out: Uint8Array[] = [];
+    for (const chunk of this.#chunks) out.push(chunk.buffer === own ? chunk.slice() : chunk);
+    if (tail.length > 0) out.push(tail.slice());
+    return out;
+  }
+
   /** RFC 4506 §4.1: a signed 32-bit integer. */
   writeInt(value: number): void {
     // The typeof test first: `|` throws a TypeError on a bigint or a symbol.

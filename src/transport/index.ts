@@ -1,0 +1,25 @@
+/**
+ * Moving whole ONC RPC messages: record marking on streams (RFC 5531 §11),
+ * datagrams, in-memory connections. Imported as `once-rpc/transport`.
+ */
+export {
+  type Address,
+  type AddressLike,
+  formatAddress,
+  type InetAddress,
+  type Peer,
+  parseAddress,
+  type UnixAddress,
+} from "./address.js";
+export { listenDatagram, type DatagramListenerOptions } from "./datagram-listener.js";
+export {
+  createDatagramTransport,
+  type DatagramTransportOptions,
+  MAX_UDP_PAYLOAD_BYTES,
+} from "./datagram-transport.js";
+export { createMemoryTransport } from "./memory-transport.js";
+export { frameRecord, MAX_FRAGMENT_BYTES, RECORD_MARK_BYTES, RecordDecoder } from "./record-marking.js";
+export type { RecordStreamOptions } from "./record-stream.js";
+export { listenStream } from "./stream-listener.js";
+export { createStreamTransport, STREAM_DEFAULTS, type StreamTransportOptions } from "./stream-transport.js";
+export type { ClientTransport, ConnectionHandler, Listener, ServerConnection, TransportEvents } from "./transport.js";
