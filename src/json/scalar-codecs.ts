@@ -91,9 +91,18 @@ const SPECIAL_FLOATS: ReadonlyMap<string, number> = new Map([
   ["-0", -0],
 ]);
 
-/** A float or double read from the wire in the JSON form: a number, or a string for what JSON cannot write. */
-function floatToJson(v: number): JsonValue {
-  if (Number.isNaN(v)) return "NaN";
+/** A NaN other than the one JavaScript writes, by its bits: `NaN(0x7fc00001)`. */
+const NAN_BITS = /^NaN\(0x([0-9a-fA-F]+)\)$/;
+
+/** Scratch space to move between a float's bits and its number. */
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** A float or double in the JSON form: a number, or a string for what JSON text cannot hold. */
+function floatToJson(v: number, bits: () => string, canonicalNaN: string): JsonValue {
+  if (Number.isNaN(v)) {
+    const b = bits();
+    return b === canonicalNaN ? "NaN" : `NaN(0x${b})`;
+  }
   if (v === Number.POSITIVE_INFINITY) return "Infinity";
   if (v === Number.NEGATIVE_INFINITY) return "-Infinity";
   // JSON.stringify(-0) is "0": the sign would be lost on the way through text.
@@ -102,28 +111,60 @@ function floatToJson(v: number): JsonValue {
 }
 
 /**
- * RFC 4506 §4.6–§4.7: a JSON number; NaN, the infinities and negative zero,
- * which JSON text cannot hold, are the strings "NaN", "Infinity",
- * "-Infinity" and "-0".
+ * RFC 4506 §4.6–§4.7: a JSON number. What JSON text cannot hold is a string:
+ * "NaN", "Infinity", "-Infinity", "-0", and a NaN with other bits than the
+ * usual quiet NaN as its bits in hex, `NaN(0xffc00000)` (a double's has 16
+ * digits), so that every value read comes back as the same bytes.
+ *
+ * The bits are read as an unsigned int (an unsigned hyper for a double),
+ * which fails on short input exactly as reading a float would.
  */
 export function jsonFloat(double: boolean): JsonCodec {
   const name = double ? "double" : "float";
+  const digits = double ? 16 : 8;
+  const canonicalNaN = double ? "7ff8000000000000" : "7fc00000";
+  const fail = (w: XdrWriter, v: JsonValue): never => {
+    throw w.fail(
+      `expected ${name} (a number, "NaN", "Infinity", "-Infinity", "-0" or "NaN(0x<${digits} hex digits>)"), got ${describeJson(v)}`,
+    );
+  };
   return {
     name,
     encode(w, v) {
       let n: number | undefined;
       if (typeof v === "number") n = v;
-      else if (typeof v === "string") n = SPECIAL_FLOATS.get(v);
-      if (n === undefined) {
-        throw w.fail(
-          `expected ${name} (a number, "NaN", "Infinity", "-Infinity" or "-0"), got ${describeJson(v)}`,
-        );
+      else if (typeof v === "string") {
+        n = SPECIAL_FLOATS.get(v);
+        const nan = n === undefined ? NAN_BITS.exec(v) : null;
+        if (nan !== null) {
+          if (nan[1].length !== digits || !isNaNBits(nan[1], double)) fail(w, v);
+          if (double) w.writeUnsignedHyper(BigInt(`0x${nan[1]}`));
+          else w.writeUnsignedInt(Number.parseInt(nan[1], 16));
+          return;
+        }
       }
+      if (n === undefined) return fail(w, v);
       if (double) w.writeDouble(n);
       else w.writeFloat(n);
     },
-    decode: (r) => floatToJson(double ? r.readDouble() : r.readFloat()),
+    decode(r) {
+      if (double) {
+        const bits = r.readUnsignedHyper();
+        scratch.setBigUint64(0, bits);
+        return floatToJson(scratch.getFloat64(0), () => bits.toString(16).padStart(16, "0"), canonicalNaN);
+      }
+      const bits = r.readUnsignedInt();
+      scratch.setUint32(0, bits);
+      return floatToJson(scratch.getFloat32(0), () => bits.toString(16).padStart(8, "0"), canonicalNaN);
+    },
   };
+}
+
+/** True when hex `bits` are a NaN: every exponent bit set and a fraction that is not zero (IEEE 754). */
+function isNaNBits(bits: string, double: boolean): boolean {
+  const n = BigInt(`0x${bits}`);
+  const [exponent, fraction] = double ? [0x7ff0000000000000n, 0xfffffffffffffn] : [0x7f800000n, 0x7fffffn];
+  return (n & exponent) === exponent && (n & fraction) !== 0n;
 }
 
 /** RFC 4506 §4.11: a JSON string; `max` bounds its UTF-8 bytes. */
