@@ -52,7 +52,10 @@ export interface ServerAuth {
 }
 
 const NULL_AUTH_BYTES = new Uint8Array(16);
-const NONE_VERDICT: AuthVerdict = Object.freeze({ ok: true, credentials: Object.freeze({ flavor: AUTH_NONE }) });
+const NONE_VERDICT: AuthVerdict = Object.freeze({
+  ok: true,
+  credentials: Object.freeze({ flavor: AUTH_NONE }),
+});
 
 /** AUTH_NONE for clients: empty credential and verifier. */
 export const authNone: ClientAuth = Object.freeze({

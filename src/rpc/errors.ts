@@ -76,7 +76,9 @@ export class RpcMismatchError extends RpcError {
   readonly high: number;
 
   constructor(low: number, high: number, call: CallTarget) {
-    super("RPC_MISMATCH", `the server speaks ONC RPC versions ${low}..${high}, not 2 (${call.label})`, { call });
+    super("RPC_MISMATCH", `the server speaks ONC RPC versions ${low}..${high}, not 2 (${call.label})`, {
+      call,
+    });
     this.low = low;
     this.high = high;
   }
@@ -116,7 +118,9 @@ export class TimeoutError extends RpcError {
           : "waiting for the reply";
     const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
     const connect = connectMs > 0 ? `, ${connectMs} ms of it connecting` : "";
-    super("TIMEOUT", `${call.label}: no reply after ${elapsedMs} ms, ${where} (${tries}${connect})`, { call });
+    super("TIMEOUT", `${call.label}: no reply after ${elapsedMs} ms, ${where} (${tries}${connect})`, {
+      call,
+    });
     this.phase = phase;
     this.attempts = attempts;
     this.elapsedMs = elapsedMs;

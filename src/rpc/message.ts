@@ -6,7 +6,14 @@
  */
 import type { XdrReader, XdrWriter } from "../xdr/index.js";
 import type { ClientAuth, OutgoingCall } from "./auth.js";
-import { AcceptStat, MAX_AUTH_BYTES, MsgType, type OpaqueAuth, RejectStat, ReplyStat } from "./protocol/rpc_msg.js";
+import {
+  AcceptStat,
+  MAX_AUTH_BYTES,
+  MsgType,
+  type OpaqueAuth,
+  RejectStat,
+  ReplyStat,
+} from "./protocol/rpc_msg.js";
 
 /** RFC 5531 §8: the only ONC RPC version. */
 export const RPC_VERSION_2 = 2;
@@ -75,7 +82,12 @@ function readOpaqueAuth(reader: XdrReader): OpaqueAuth {
 }
 
 /** Writes an accepted reply's header: xid, REPLY, MSG_ACCEPTED, verf, accept_stat. */
-export function writeAcceptedReply(writer: XdrWriter, xid: number, verifier: OpaqueAuth | null, stat: AcceptStat): void {
+export function writeAcceptedReply(
+  writer: XdrWriter,
+  xid: number,
+  verifier: OpaqueAuth | null,
+  stat: AcceptStat,
+): void {
   writer.writeUnsignedInt(xid);
   writer.writeUnsignedInt(MsgType.REPLY);
   writer.writeUnsignedInt(ReplyStat.MSG_ACCEPTED);
@@ -151,7 +163,8 @@ export function readReplyBody(reader: XdrReader, header: ReplyHeader): void {
     // AUTH_NONE verifiers are by far the most common: no object for them.
     header.verifier = flavor === 0 && body.length === 0 ? null : { flavor, body };
     const stat = reader.readUnsignedInt();
-    if (stat > AcceptStat.SYSTEM_ERR) throw reader.fail("BAD_ENUM", `${stat} is not an accept_stat`, reader.offset - 4);
+    if (stat > AcceptStat.SYSTEM_ERR)
+      throw reader.fail("BAD_ENUM", `${stat} is not an accept_stat`, reader.offset - 4);
     header.stat = stat;
     if (stat === AcceptStat.PROG_MISMATCH) {
       header.low = reader.readUnsignedInt();

@@ -32,7 +32,9 @@ export function parseAddress(address: AddressLike): Address {
   if (unix) return { protocol: "unix", path: unix[1] };
   const inet = /^(tcp|udp):\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(address);
   if (!inet) {
-    throw new TypeError(`not an address: ${JSON.stringify(address)} (try tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH)`);
+    throw new TypeError(
+      `not an address: ${JSON.stringify(address)} (try tcp://HOST:PORT, udp://HOST:PORT or unix:///PATH)`,
+    );
   }
   const host = inet[2].startsWith("[") ? inet[2].slice(1, -1) : inet[2];
   return checkAddress({ protocol: inet[1] as "tcp" | "udp", host, port: Number(inet[3]) });
@@ -40,7 +42,8 @@ export function parseAddress(address: AddressLike): Address {
 
 function checkAddress(address: Address): Address {
   if (address.protocol === "unix") {
-    if (typeof address.path !== "string" || address.path === "") throw new TypeError("a unix address needs a path");
+    if (typeof address.path !== "string" || address.path === "")
+      throw new TypeError("a unix address needs a path");
     return address;
   }
   if (address.protocol !== "tcp" && address.protocol !== "udp") {

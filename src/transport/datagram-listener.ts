@@ -29,7 +29,9 @@ export function listenDatagram(
       socket.off("error", reject);
       // Send errors (an unreachable sender) concern one reply, never the listener.
       socket.on("error", () => {});
-      resolve(new DatagramListener(socket, { protocol: "udp", host: address.host, port: socket.address().port }));
+      resolve(
+        new DatagramListener(socket, { protocol: "udp", host: address.host, port: socket.address().port }),
+      );
     });
   });
 }

@@ -20,7 +20,10 @@ export interface DatagramTransportOptions {
 }
 
 /** A client transport over UDP (`{ protocol: "udp", host, port }`). */
-export function createDatagramTransport(address: InetAddress, options: DatagramTransportOptions = {}): ClientTransport {
+export function createDatagramTransport(
+  address: InetAddress,
+  options: DatagramTransportOptions = {},
+): ClientTransport {
   return new DatagramTransport(address, options.maxDatagramBytes ?? MAX_UDP_PAYLOAD_BYTES);
 }
 
@@ -33,6 +36,7 @@ class DatagramTransport implements ClientTransport {
   #socket: Socket | undefined;
   #connecting: Promise<void> | undefined;
   #destroyed = false;
+  #referenced = true;
 
   constructor(address: InetAddress, maxDatagramBytes: number) {
     if (address.protocol !== "udp") throw new TypeError("a datagram transport needs a udp address");
@@ -63,9 +67,13 @@ class DatagramTransport implements ClientTransport {
         this.#socket = undefined;
         socket.close();
         reject(
-          new RpcError("CONNECT_FAILED", `cannot reach ${formatAddress(this.remote)}: ${error.code ?? error.message}`, {
-            cause: error,
-          }),
+          new RpcError(
+            "CONNECT_FAILED",
+            `cannot reach ${formatAddress(this.remote)}: ${error.code ?? error.message}`,
+            {
+              cause: error,
+            },
+          ),
         );
       };
       socket.once("error", fail);
@@ -76,6 +84,7 @@ class DatagramTransport implements ClientTransport {
           if (bytes.length <= this.maxMessageBytes) this.#events?.message(bytes);
         });
         socket.on("error", (error: NodeJS.ErrnoException) => this.#fail(socket, error));
+        if (!this.#referenced) socket.unref();
         resolve();
       });
     });
@@ -94,6 +103,16 @@ class DatagramTransport implements ClientTransport {
       );
     }
     socket.send(chunks.length === 1 ? chunks[0] : chunks);
+  }
+
+  ref(): void {
+    this.#referenced = true;
+    this.#socket?.ref();
+  }
+
+  unref(): void {
+    this.#referenced = false;
+    this.#socket?.unref();
   }
 
   async close(): Promise<void> {

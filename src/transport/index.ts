@@ -11,7 +11,7 @@ export {
   parseAddress,
   type UnixAddress,
 } from "./address.js";
-export { listenDatagram, type DatagramListenerOptions } from "./datagram-listener.js";
+export { type DatagramListenerOptions, listenDatagram } from "./datagram-listener.js";
 export {
   createDatagramTransport,
   type DatagramTransportOptions,
@@ -22,4 +22,10 @@ export { frameRecord, MAX_FRAGMENT_BYTES, RECORD_MARK_BYTES, RecordDecoder } fro
 export type { RecordStreamOptions } from "./record-stream.js";
 export { listenStream } from "./stream-listener.js";
 export { createStreamTransport, STREAM_DEFAULTS, type StreamTransportOptions } from "./stream-transport.js";
-export type { ClientTransport, ConnectionHandler, Listener, ServerConnection, TransportEvents } from "./transport.js";
+export type {
+  ClientTransport,
+  ConnectionHandler,
+  Listener,
+  ServerConnection,
+  TransportEvents,
+} from "./transport.js";

@@ -13,7 +13,10 @@ const MEMORY_PEER: Peer = Object.freeze({ protocol: "unix", path: "(in memory)" 
  * A client transport whose every connection is handed to `accept` as the
  * server end (a server's in-memory entry point).
  */
-export function createMemoryTransport(accept: (connection: ServerConnection) => void, maxMessageBytes = 64 * 1024 * 1024): ClientTransport {
+export function createMemoryTransport(
+  accept: (connection: ServerConnection) => void,
+  maxMessageBytes = 64 * 1024 * 1024,
+): ClientTransport {
   return new MemoryClient(accept, maxMessageBytes);
 }
 
@@ -170,6 +173,9 @@ class MemoryClient implements ClientTransport {
     if (server === undefined || server.inbox.closed) throw new RpcError("CONNECTION_CLOSED", "not connected");
     server.inbox.deliver(join(chunks, length));
   }
+
+  ref(): void {}
+  unref(): void {}
 
   async close(): Promise<void> {
     this.destroy();

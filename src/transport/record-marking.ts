@@ -36,7 +36,9 @@ export class RecordDecoder {
 
   /** True between records: no partial mark, fragment or record is buffered. */
   get idle(): boolean {
-    return this.#fragmentLeft < 0 && this.#markBytes === 0 && this.#recordBytes === 0 && this.#pieces.length === 0;
+    return (
+      this.#fragmentLeft < 0 && this.#markBytes === 0 && this.#recordBytes === 0 && this.#pieces.length === 0
+    );
   }
 
   /**

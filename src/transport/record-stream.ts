@@ -35,7 +35,9 @@ export class RecordStream {
     this.#decoder = new RecordDecoder(options.maxRecordBytes, (record) => this.#events.message(record));
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", (error: Error) => this.#finish(closedError(error)));
-    socket.on("close", () => this.#finish(new RpcError("CONNECTION_CLOSED", "the peer closed the connection")));
+    socket.on("close", () =>
+      this.#finish(new RpcError("CONNECTION_CLOSED", "the peer closed the connection")),
+    );
   }
 
   setEvents(events: TransportEvents): void {
@@ -95,7 +97,11 @@ export class RecordStream {
       this.#decoder.push(chunk);
     } catch (error) {
       // An oversized record or a failing handler: the stream cannot go on, the process can.
-      this.destroy(error instanceof RpcError ? error : new RpcError("CONNECTION_CLOSED", "message handling failed", { cause: error }));
+      this.destroy(
+        error instanceof RpcError
+          ? error
+          : new RpcError("CONNECTION_CLOSED", "message handling failed", { cause: error }),
+      );
     }
   }
 
@@ -114,9 +120,13 @@ function uncork(stream: RecordStream): void {
 
 function closedError(error: Error): RpcError {
   const code = (error as NodeJS.ErrnoException).code;
-  return new RpcError("CONNECTION_CLOSED", `the connection failed${code ? ` (${code})` : ""}: ${error.message}`, {
-    cause: error,
-  });
+  return new RpcError(
+    "CONNECTION_CLOSED",
+    `the connection failed${code ? ` (${code})` : ""}: ${error.message}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** Bytes of headroom a record stream needs in front of each message. */

@@ -54,6 +54,7 @@ class StreamTransport implements ClientTransport {
   #failures = 0;
   #retryAt = 0;
   #destroyed = false;
+  #referenced = true;
 
   constructor(address: InetAddress | UnixAddress, options: Required<StreamTransportOptions>) {
     if (address.protocol === "udp") throw new TypeError("a stream transport needs a tcp or unix address");
@@ -93,7 +94,10 @@ class StreamTransport implements ClientTransport {
       socket = await openSocket(this.remote as InetAddress | UnixAddress, this.#options.connectTimeoutMs);
     } catch (error) {
       this.#failures++;
-      const backoff = Math.min(this.#options.reconnectMaxMs, this.#options.reconnectInitialMs * 2 ** (this.#failures - 1));
+      const backoff = Math.min(
+        this.#options.reconnectMaxMs,
+        this.#options.reconnectInitialMs * 2 ** (this.#failures - 1),
+      );
       this.#retryAt = Date.now() + backoff * (0.8 + 0.4 * Math.random());
       throw error;
     }
@@ -111,13 +115,25 @@ class StreamTransport implements ClientTransport {
         this.#events?.closed(error);
       },
     });
+    if (!this.#referenced) socket.unref();
     this.#stream = stream;
   }
 
   send(chunks: Uint8Array[], length: number): void {
     const stream = this.#stream;
-    if (stream === undefined) throw new RpcError("CONNECTION_CLOSED", `not connected to ${formatAddress(this.remote)}`);
+    if (stream === undefined)
+      throw new RpcError("CONNECTION_CLOSED", `not connected to ${formatAddress(this.remote)}`);
     stream.send(chunks, length);
+  }
+
+  ref(): void {
+    this.#referenced = true;
+    this.#stream?.socket.ref();
+  }
+
+  unref(): void {
+    this.#referenced = false;
+    this.#stream?.socket.unref();
   }
 
   async close(): Promise<void> {
@@ -139,10 +155,14 @@ class StreamTransport implements ClientTransport {
 function openSocket(address: InetAddress | UnixAddress, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket =
-      address.protocol === "unix" ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port });
+      address.protocol === "unix"
+        ? netConnect({ path: address.path })
+        : netConnect({ host: address.host, port: address.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new RpcError("CONNECT_FAILED", `no connection to ${formatAddress(address)} within ${timeoutMs} ms`));
+      reject(
+        new RpcError("CONNECT_FAILED", `no connection to ${formatAddress(address)} within ${timeoutMs} ms`),
+      );
     }, timeoutMs);
     timer.unref();
     socket.once("connect", () => {
@@ -155,9 +175,13 @@ function openSocket(address: InetAddress | UnixAddress, timeoutMs: number): Prom
       clearTimeout(timer);
       socket.destroy();
       reject(
-        new RpcError("CONNECT_FAILED", `cannot connect to ${formatAddress(address)}: ${error.code ?? error.message}`, {
-          cause: error,
-        }),
+        new RpcError(
+          "CONNECT_FAILED",
+          `cannot connect to ${formatAddress(address)}: ${error.code ?? error.message}`,
+          {
+            cause: error,
+          },
+        ),
       );
     });
   });

@@ -38,6 +38,10 @@ export interface ClientTransport {
    * not change afterwards.
    */
   send(chunks: Uint8Array[], length: number): void;
+  /** Keeps the process alive while calls wait (the channel calls this when its first call starts). */
+  ref(): void;
+  /** Lets the process exit while the connection idles. */
+  unref(): void;
   /** Closes after what was sent has been written. */
   close(): Promise<void>;
   /** Closes now, dropping what was not written. */

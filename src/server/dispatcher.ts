@@ -1,0 +1,254 @@
+/**
+ * Serving one call message (RFC 5531 §9): header, auth, program, version,
+ * procedure, arguments, handler, reply. Every failure becomes the reply the
+ * RFC gives it; a message too malformed to answer is reported to the caller
+ * of `dispatch`, who closes that one connection or drops that one datagram.
+ */
+import {
+  AcceptStat,
+  AuthError,
+  AuthStat,
+  createCallHeader,
+  MsgType,
+  type OpaqueAuth,
+  RPC_VERSION_2,
+  RpcError,
+  readCallBody,
+  readMessageStart,
+  type ServerAuth,
+  writeAcceptedReply,
+  writeAuthError,
+  writeProgramMismatch,
+  writeRpcMismatch,
+} from "../rpc/index.js";
+import type { ServerConnection } from "../transport/index.js";
+import { XdrReader, type XdrReaderOptions, XdrWriter } from "../xdr/index.js";
+import { Context, type SignalSource } from "./call-context.js";
+import type { ServedProcedure } from "./implementation.js";
+import type { Logger } from "./logger.js";
+
+/** One served program version. */
+interface ServedVersion {
+  readonly procedures: Map<number, ServedProcedure>;
+}
+
+/** One served program: its versions and the range PROG_MISMATCH reports. */
+interface ServedProgram {
+  readonly versions: Map<number, ServedVersion>;
+  low: number;
+  high: number;
+}
+
+/** What dispatch tells its caller about a message. */
+export const Dispatched = {
+  /** Answered at once (or ignored: not a call). */
+  DONE: 0,
+  /** A handler is running; `onReplied` will be called. */
+  PENDING: 1,
+  /** Too malformed to answer: close the connection or drop the datagram. */
+  MALFORMED: 2,
+} as const;
+export type Dispatched = (typeof Dispatched)[keyof typeof Dispatched];
+
+/** The connection-side state dispatch needs. */
+export interface CallSource extends SignalSource {
+  readonly connection: ServerConnection;
+  /** Called when a PENDING call has sent its reply (or given up). */
+  onReplied(): void;
+}
+
+/** Programs and their handlers, and the code that serves a call message. */
+export class Dispatcher {
+  readonly #programs = new Map<number, ServedProgram>();
+  readonly #auth: Map<number, ServerAuth>;
+  readonly #logger: Logger;
+  readonly #reader: XdrReader;
+  readonly #writer = new XdrWriter();
+  readonly #header = createCallHeader();
+
+  constructor(auth: readonly ServerAuth[], logger: Logger, readerOptions: XdrReaderOptions | undefined) {
+    this.#auth = new Map(auth.map((a) => [a.flavor, a]));
+    this.#logger = logger;
+    this.#reader = new XdrReader(new Uint8Array(0), readerOptions);
+  }
+
+  /** Adds a program version; a version served twice is an error. */
+  add(program: number, version: number, procedures: Map<number, ServedProcedure>): void {
+    let served = this.#programs.get(program);
+    if (served === undefined) {
+      served = { versions: new Map(), low: version, high: version };
+      this.#programs.set(program, served);
+    }
+    if (served.versions.has(version))
+      throw new Error(`program ${program} version ${version} is already served`);
+    served.versions.set(version, { procedures });
+    served.low = Math.min(served.low, version);
+    served.high = Math.max(served.high, version);
+  }
+
+  /** The program versions served, as [program, version] pairs. */
+  programs(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (const [program, served] of this.#programs)
+      for (const version of served.versions.keys()) out.push([program, version]);
+    return out;
+  }
+
+  /** Serves one message from `source`. */
+  dispatch(bytes: Uint8Array, source: CallSource): Dispatched {
+    const r = this.#reader;
+    const h = this.#header;
+    try {
+      r.reset(bytes);
+      // A REPLY on a server connection would be a callback's; we make none yet, so it is ignored.
+      if (readMessageStart(r, h) !== MsgType.CALL) return Dispatched.DONE;
+      readCallBody(r, h);
+    } catch {
+      return Dispatched.MALFORMED;
+    }
+    const conn = source.connection;
+    const xid = h.xid;
+    if (h.rpcVersion !== RPC_VERSION_2) return this.#send(conn, writeRpcMismatch, xid, 0);
+    const auth = this.#auth.get(h.credential.flavor);
+    if (auth === undefined) return this.#send(conn, writeAuthError, xid, AuthStat.AUTH_REJECTEDCRED);
+    const verdict = auth.authenticate(h.credential, h.verifier);
+    if (!verdict.ok) return this.#send(conn, writeAuthError, xid, verdict.stat);
+    const verifier = verdict.verifier ?? null;
+    const program = this.#programs.get(h.program);
+    if (program === undefined) return this.#sendStat(conn, xid, verifier, AcceptStat.PROG_UNAVAIL);
+    const version = program.versions.get(h.version);
+    if (version === undefined) {
+      const w = this.#start(conn);
+      writeProgramMismatch(w, xid, program.low, program.high);
+      return this.#flush(conn);
+    }
+    const served = version.procedures.get(h.procedure);
+    if (served === undefined) {
+      // RFC 5531 §12.1: procedure 0 of every version takes and returns nothing.
+      if (h.procedure === 0) return this.#sendStat(conn, xid, verifier, AcceptStat.SUCCESS);
+      return this.#sendStat(conn, xid, verifier, AcceptStat.PROC_UNAVAIL);
+    }
+    let args: unknown;
+    try {
+      args = served.descriptor.args.decode(r);
+    } catch {
+      return this.#sendStat(conn, xid, verifier, AcceptStat.GARBAGE_ARGS);
+    }
+    const handler = served.handler;
+    if (handler === undefined) return this.#reply(conn, xid, verifier, served, null);
+    const context = new Context(
+      conn.peer,
+      verdict.credentials,
+      xid,
+      h.program,
+      h.version,
+      h.procedure,
+      served.descriptor.name,
+      source,
+    );
+    let result: unknown;
+    try {
+      result = handler(args, context);
+    } catch (error) {
+      return this.#failed(conn, xid, verifier, served, error);
+    }
+    if (!isPromiseLike(result)) return this.#reply(conn, xid, verifier, served, result);
+    result.then(
+      (value) => {
+        this.#reply(conn, xid, verifier, served, value);
+        source.onReplied();
+      },
+      (error: unknown) => {
+        this.#failed(conn, xid, verifier, served, error);
+        source.onReplied();
+      },
+    );
+    return Dispatched.PENDING;
+  }
+
+  #reply(
+    conn: ServerConnection,
+    xid: number,
+    verifier: OpaqueAuth | null,
+    served: ServedProcedure,
+    result: unknown,
+  ): Dispatched {
+    const w = this.#start(conn);
+    writeAcceptedReply(w, xid, verifier, AcceptStat.SUCCESS);
+    try {
+      served.descriptor.result.encode(w, result);
+    } catch (error) {
+      this.#logger.error(`${served.label}: the handler's result does not encode; replied SYSTEM_ERR`, {
+        error,
+      });
+      return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+    }
+    if (w.length - conn.headroomBytes > conn.maxMessageBytes) {
+      this.#logger.error(
+        `${served.label}: a ${w.length - conn.headroomBytes}-byte reply exceeds the transport's ${conn.maxMessageBytes}; replied SYSTEM_ERR`,
+      );
+      return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+    }
+    return this.#flush(conn);
+  }
+
+  /** A handler threw: an RpcError that names a reply is sent as that reply; anything else is SYSTEM_ERR, logged. */
+  #failed(
+    conn: ServerConnection,
+    xid: number,
+    verifier: OpaqueAuth | null,
+    served: ServedProcedure,
+    error: unknown,
+  ): Dispatched {
+    if (error instanceof AuthError) return this.#send(conn, writeAuthError, xid, error.authStat);
+    if (error instanceof RpcError) {
+      const stat = HANDLER_STATS[error.code];
+      if (stat !== undefined) return this.#sendStat(conn, xid, verifier, stat);
+    }
+    this.#logger.error(`${served.label}: the handler threw; replied SYSTEM_ERR`, { error });
+    return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+  }
+
+  #sendStat(conn: ServerConnection, xid: number, verifier: OpaqueAuth | null, stat: AcceptStat): Dispatched {
+    const w = this.#start(conn);
+    writeAcceptedReply(w, xid, verifier, stat);
+    return this.#flush(conn);
+  }
+
+  #send(
+    conn: ServerConnection,
+    write: (w: XdrWriter, xid: number, stat: number) => void,
+    xid: number,
+    stat: number,
+  ): Dispatched {
+    write(this.#start(conn), xid, stat);
+    return this.#flush(conn);
+  }
+
+  #start(conn: ServerConnection): XdrWriter {
+    const w = this.#writer;
+    w.reset();
+    if (conn.headroomBytes > 0) w.writeUnsignedInt(0); // the record mark goes here
+    return w;
+  }
+
+  #flush(conn: ServerConnection): Dispatched {
+    const w = this.#writer;
+    conn.send(w.detach(), w.length);
+    return Dispatched.DONE;
+  }
+}
+
+/** The replies a handler may choose by throwing an RpcError with these codes. */
+const HANDLER_STATS: Partial<Record<string, AcceptStat>> = {
+  PROG_UNAVAIL: AcceptStat.PROG_UNAVAIL,
+  PROC_UNAVAIL: AcceptStat.PROC_UNAVAIL,
+  GARBAGE_ARGS: AcceptStat.GARBAGE_ARGS,
+  SYSTEM_ERR: AcceptStat.SYSTEM_ERR,
+};
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
+  );
+}

@@ -1,0 +1,9 @@
+/**
+ * Serving remote procedures: programs added by descriptor, handlers typed
+ * from it, listeners on TCP, UDP, Unix sockets and in memory. Imported as
+ * `once-rpc/server`.
+ */
+export type { CallContext } from "./call-context.js";
+export type { Handler, Implementation } from "./implementation.js";
+export { consoleLogger, type Logger, silentLogger } from "./logger.js";
+export { createServer, SERVER_DEFAULTS, type Server, type ServerOptions } from "./server.js";
