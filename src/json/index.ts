@@ -13,3 +13,4 @@ export {
   jsonProgramDescriptors,
 } from "./program-descriptors.js";
 export type { JsonCodec } from "./scalar-codecs.js";
+export { stringifyJson } from "./stringify-json.js";
