@@ -5,7 +5,9 @@
  * Meant for tools (`once call`), not for the hot path.
  */
 import type { Declaration, ResolvedSpecification, TypeSpec } from "../idl/index.js";
-import { MAX_XDR_LENGTH, withLinkPath, withPath, type XdrReader, type XdrWriter } from "../xdr/index.js";
+import { withLinkPath, withPath, type XdrWriter } from "../xdr/index.js";
+import { boundText, fixedArrayCodec, optionalCodec, variableArrayCodec } from "./array-codecs.js";
+import { enumCodec } from "./enum-codec.js";
 import {
   describeJson,
   isJsonObject,
@@ -26,7 +28,6 @@ import {
   jsonVoid,
 } from "./scalar-codecs.js";
 import {
-  type EnumNode,
   type FieldNode,
   type JsonShape,
   minWireBytes,
@@ -361,10 +362,6 @@ export class JsonCodecFactory {
   }
 }
 
-function boundText(max: number): string {
-  return max === MAX_XDR_LENGTH ? "" : String(max);
-}
-
 /** `v` as the JSON object of a struct. */
 function structObject(w: XdrWriter, v: JsonValue, node: StructNode): JsonObject {
   if (!isJsonObject(v)) throw w.fail(`expected struct ${node.name} (an object), got ${describeJson(v)}`);
@@ -397,105 +394,4 @@ function discriminantKey(shape: JsonShape): (v: JsonValue) => number {
     return (v) => (typeof v === "string" ? (values.get(v) as number) : (v as number));
   }
   return (v) => v as number;
-}
-
-/** RFC 4506 §4.3: a member's name; its number is accepted on input. Unknown values are refused both ways. */
-function enumCodec(node: EnumNode): Pick<JsonCodec, "encode" | "decode"> {
-  const byName = new Map(node.members.map((m) => [m.name, m.value]));
-  const byValue = new Map<number, string>();
-  // Two names for one value: the first written is the one decoded.
-  for (const m of node.members) if (!byValue.has(m.value)) byValue.set(m.value, m.name);
-  return {
-    encode(w, v) {
-      let n: number | undefined;
-      if (typeof v === "string") {
-        n = byName.get(v);
-        if (n === undefined) {
-          const names = listNames(node.members.map((m) => m.name));
-          throw w.fail(`${describeJson(v)} is not a member of enum ${node.name} (its members: ${names})`);
-        }
-      } else if (typeof v === "number") {
-        if (!byValue.has(v)) throw w.fail(`${describeJson(v)} is not a value of enum ${node.name}`);
-        n = v;
-      } else {
-        throw w.fail(`expected enum ${node.name} (a member's name or value), got ${describeJson(v)}`);
-      }
-      w.writeInt(n);
-    },
-    decode(r: XdrReader) {
-      const v = r.readInt();
-      const name = byValue.get(v);
-      if (name === undefined)
-        throw r.fail("BAD_ENUM", `${v} is not a value of enum ${node.name}`, r.offset - 4);
-      return name;
-    },
-  };
-}
-
-/** RFC 4506 §4.12: a JSON array of exactly `length` elements. */
-function fixedArrayCodec(element: JsonCodec, length: number): JsonCodec {
-  return {
-    name: `${element.name}[${length}]`,
-    encode(w, v) {
-      if (!Array.isArray(v))
-        throw w.fail(`expected an array of ${length} ${element.name}, got ${describeJson(v)}`);
-      w.checkFixedLength(v.length, length);
-      let i = 0;
-      try {
-        for (; i < length; i++) element.encode(w, v[i]);
-      } catch (e) {
-        throw withPath(e, `[${i}]`, w.length);
-      }
-    },
-    decode(r) {
-      const out: JsonValue[] = new Array(length);
-      let i = 0;
-      try {
-        for (; i < length; i++) out[i] = element.decode(r);
-      } catch (e) {
-        throw withPath(e, `[${i}]`, r.offset);
-      }
-      return out;
-    },
-  };
-}
-
-/** RFC 4506 §4.13: a JSON array of at most `max` elements; the count read is checked before allocating. */
-function variableArrayCodec(element: JsonCodec, max: number, minElementBytes: number): JsonCodec {
-  return {
-    name: `${element.name}<${boundText(max)}>`,
-    encode(w, v) {
-      if (!Array.isArray(v)) throw w.fail(`expected an array of ${element.name}, got ${describeJson(v)}`);
-      w.writeLength(v.length, max);
-      let i = 0;
-      try {
-        for (; i < v.length; i++) element.encode(w, v[i]);
-      } catch (e) {
-        throw withPath(e, `[${i}]`, w.length);
-      }
-    },
-    decode(r) {
-      const n = r.readLength(max, minElementBytes);
-      const out: JsonValue[] = new Array(n);
-      let i = 0;
-      try {
-        for (; i < n; i++) out[i] = element.decode(r);
-      } catch (e) {
-        throw withPath(e, `[${i}]`, r.offset);
-      }
-      return out;
-    },
-  };
-}
-
-/** RFC 4506 §4.19: `null`, or the value. */
-function optionalCodec(element: JsonCodec): JsonCodec {
-  return {
-    name: `*${element.name}`,
-    encode(w, v) {
-      w.writeBool(v !== null);
-      if (v !== null) element.encode(w, v);
-    },
-    decode: (r) => (r.readBool() ? element.decode(r) : null),
-  };
 }
