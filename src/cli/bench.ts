@@ -11,6 +11,12 @@ Suites:
   xdr   encode and decode of a struct (20-character name, 1 KiB blob) and of
         a 64 KiB opaque: once-rpc's generated codecs against a hand-written
         XDR codec, @stellar/js-xdr, protobufjs and msgpackr (default)
+  rpc   calls/s and latency over TCP on 127.0.0.1: once-rpc's client and
+        server against a raw net echo (the floor), a C server and client
+        built with rpcgen and libtirpc at run time (needs gcc, rpcgen and
+        libtirpc's headers), and grpc-js; a 104-byte struct one call at a
+        time and 64 in flight (once-rpc over UDP too), 64 KiB one at a time
+        and 16 in flight
 
 Options:
       --samples N   timed rounds per row; the median is reported (default 15, 5 with --quick)
@@ -21,13 +27,27 @@ The benchmarks are their own package in bench/ with their own dependencies.
 From a checkout of once-rpc:
   npm run bench:setup        install and build bench/ (after npm run build)
   npm run bench              build, set up and run 'once bench xdr'
+  once bench rpc --quick     a smoke run of the RPC suite (about 10 s)
 
 What is measured, and how: docs/benchmarks.md.
 `;
 
-/** What a built suite module exports. */
-interface XdrSuite {
-  runXdrBench(options: { samples?: number; quick?: boolean }): Promise<unknown>;
+/** The options every suite takes. */
+interface SuiteOptions {
+  samples?: number;
+  quick?: boolean;
+}
+
+/** The suites: the module in bench/dist/ and the function it exports. */
+const SUITES = {
+  xdr: { file: "xdr.js", run: "runXdrBench" },
+  rpc: { file: "rpc.js", run: "runRpcBench" },
+} as const;
+
+type SuiteName = keyof typeof SUITES;
+
+function isSuiteName(name: string): name is SuiteName {
+  return Object.hasOwn(SUITES, name);
 }
 
 /** Where the built benchmark package is, relative to this file in dist/src/cli. */
@@ -50,7 +70,8 @@ export async function runBench(args: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`one suite at a time, got ${positionals.join(" ")}`);
   const suite = positionals[0] ?? "xdr";
-  if (suite !== "xdr") throw new UsageError(`no benchmark suite '${suite}' (there is: xdr)`);
+  if (!isSuiteName(suite))
+    throw new UsageError(`no benchmark suite '${suite}' (there are: ${Object.keys(SUITES).join(", ")})`);
   let samples: number | undefined;
   if (values.samples !== undefined) {
     samples = Number(values.samples);
@@ -58,7 +79,7 @@ export async function runBench(args: string[]): Promise<number> {
       throw new UsageError(`--samples needs a positive integer, got '${values.samples}'`);
   }
 
-  const entry = new URL("xdr.js", BENCH_DIST);
+  const entry = new URL(SUITES[suite].file, BENCH_DIST);
   const depsDir = fileURLToPath(new URL("../node_modules/", BENCH_DIST));
   if (!existsSync(fileURLToPath(entry)) || !existsSync(depsDir)) {
     process.stderr.write(
@@ -67,9 +88,9 @@ export async function runBench(args: string[]): Promise<number> {
     );
     return 1;
   }
-  let module: XdrSuite;
+  let module: Record<string, unknown>;
   try {
-    module = (await import(entry.href)) as XdrSuite;
+    module = (await import(entry.href)) as Record<string, unknown>;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === "ERR_MODULE_NOT_FOUND") {
@@ -80,6 +101,13 @@ export async function runBench(args: string[]): Promise<number> {
     }
     throw e;
   }
-  await module.runXdrBench({ samples, quick: values.quick ?? false });
+  const run = module[SUITES[suite].run];
+  if (typeof run !== "function") {
+    process.stderr.write(
+      `once bench: ${fileURLToPath(entry)} has no ${SUITES[suite].run}; it is out of date. Run: npm run bench:setup\n`,
+    );
+    return 1;
+  }
+  await (run as (options: SuiteOptions) => Promise<unknown>)({ samples, quick: values.quick ?? false });
   return 0;
 }
