@@ -123,6 +123,26 @@ for (const protocol of ["tcp", "udp"] as const) {
   });
 }
 
+test("twenty C clients at once, over both transports", async () => {
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => {
+      const protocol = i % 2 === 0 ? "tcp" : "udp";
+      const port = protocol === "tcp" ? service.tcp.port : service.udp.port;
+      return runCRpcClient({
+        port,
+        protocol,
+        command: i % 4 < 2 ? "echo" : "checksum",
+        arg: i % 4 < 2 ? undefined : 1000 + i,
+      });
+    }),
+  );
+  runs.forEach((r, i) => {
+    assert.equal(r.code, 0, `client ${i}: ${r.stdout}${r.stderr}`);
+    if (i % 4 < 2) assert.deepEqual(JSON.parse(r.stdout.slice(3)), C_ECHO_JSON);
+    else assert.equal(r.stdout, `ok ${interopSum(interopPattern(1000 + i))}\n`);
+  });
+});
+
 describe("large records over TCP", () => {
   const call = (command: string, arg?: number) =>
     runCRpcClient({ port: service.tcp.port, protocol: "tcp", command, arg });

@@ -435,3 +435,26 @@ describe("timeouts against a slow C server", () => {
     }
   });
 });
+
+describe("a C server that goes away", () => {
+  test("a call in flight fails with CONNECTION_CLOSED, the next with CONNECT_FAILED", async () => {
+    const doomed = await startCRpcServer();
+    const tcp = createClient(InteropProgV1, `tcp://127.0.0.1:${doomed.tcpPort}`, { timeoutMs: 10_000 });
+    const udp = createClient(InteropProgV1, `udp://127.0.0.1:${doomed.udpPort}`, { timeoutMs: 10_000 });
+    try {
+      assert.equal(await tcp.sleep(1), 1);
+      const sleeping = assert.rejects(tcp.sleep(5000), { code: "CONNECTION_CLOSED" });
+      // Whether or not the server has read the call yet, it was sent: the connection's loss fails it.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await doomed.stop();
+      await sleeping;
+      await assert.rejects(tcp.sleep(1), { code: "CONNECT_FAILED" });
+      // Over UDP, the port unreachable that loopback reports comes back as CONNECT_FAILED too.
+      await assert.rejects(udp.sleep(1), { code: "CONNECT_FAILED" });
+    } finally {
+      tcp.$destroy();
+      udp.$destroy();
+      await doomed.stop();
+    }
+  });
+});
