@@ -175,6 +175,33 @@ describe("large records over TCP", () => {
   });
 });
 
+test("a record over the server's maxRecordBytes: the connection closes, C cannot finish the call, a warning is logged", async () => {
+  const strict = await startInteropService({ maxRecordBytes: 100_000 });
+  try {
+    const r = await runCRpcClient({
+      port: strict.tcp.port,
+      protocol: "tcp",
+      command: "echo-big",
+      arg: 1048576,
+    });
+    // EPIPE while C still writes, or the reset when it reads: which depends on timing.
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stdout, /^error RPC_CANT(SEND|RECV)\n$/);
+    assert.equal(strict.logs.length, 1, JSON.stringify(strict.logs));
+    assert.equal(strict.logs[0].level, "warn");
+    assert.match(
+      strict.logs[0].message,
+      /closed the connection .*MESSAGE_TOO_LARGE.* exceeds maxRecordBytes 100000/,
+    );
+    // Records within the limit still get through, on new connections.
+    const echo = await runCRpcClient({ port: strict.tcp.port, protocol: "tcp", command: "echo" });
+    assert.equal(echo.code, 0, echo.stderr);
+    assert.deepEqual(JSON.parse(echo.stdout.slice(3)), C_ECHO_JSON);
+  } finally {
+    await strict.server.close();
+  }
+});
+
 describe("the limits of a datagram", () => {
   const call = (command: string, arg?: number) =>
     runCRpcClient({ port: service.udp.port, protocol: "udp", command, arg });

@@ -354,6 +354,25 @@ describe("large records over TCP", () => {
     assertSame(await fragmented.echo(args), args);
   });
 
+  test("a reply over the client's maxRecordBytes: MESSAGE_TOO_LARGE, and the next call reconnects", async () => {
+    const strict = createClient(InteropProgV1, `tcp://127.0.0.1:${server.tcpPort}`, {
+      timeoutMs: 15_000,
+      maxRecordBytes: 100_000,
+    });
+    try {
+      await assert.rejects(strict.blob(MAX_BLOB), (e: unknown) => {
+        assert.ok(e instanceof RpcError);
+        assert.equal(e.code, "MESSAGE_TOO_LARGE");
+        // Refused as soon as the second 65532-byte fragment says the record is too long.
+        assert.match(e.message, /a record of at least \d+ bytes exceeds maxRecordBytes 100000/);
+        return true;
+      });
+      assertSame(await strict.blob(10), interopPattern(10));
+    } finally {
+      strict.$destroy();
+    }
+  });
+
   test("past MAX_BLOB: the server's SYSTEM_ERR, and our own BAD_ARGS", async () => {
     await assert.rejects(client.blob(MAX_BLOB + 1), { code: "SYSTEM_ERR" });
     await assert.rejects(client.checksum(interopPattern(MAX_BLOB + 1)), { code: "BAD_ARGS" });
