@@ -101,6 +101,8 @@ class ConnectionState implements CallSource {
   lastActive = Date.now();
   paused = false;
   closed = false;
+  /** Records that arrived in the same read as the one that reached the limit: served on resume. */
+  backlog: Uint8Array[] = [];
   #controller: AbortController | undefined;
 
   constructor(connection: ServerConnection, server: RpcServer) {
@@ -246,13 +248,22 @@ class RpcServer implements Server, ConnectionHandler {
     state.lastActive = Date.now();
     if (state.paused && state.inFlight < this.#options.maxCallsInFlightPerConnection && !this.#closing) {
       state.paused = false;
-      state.connection.resume();
+      while (state.backlog.length > 0 && !state.paused && !state.closed) {
+        this.#serve(state, state.backlog.shift() as Uint8Array);
+      }
+      if (!state.paused) state.connection.resume();
     }
     if (this.#closing && state.inFlight === 0) state.connection.close();
     this.#checkDrained();
   }
 
   #onStreamMessage(state: ConnectionState, bytes: Uint8Array): void {
+    // Pausing the socket stops further reads, not the records of the read in hand: keep those.
+    if (state.paused) state.backlog.push(bytes);
+    else this.#serve(state, bytes);
+  }
+
+  #serve(state: ConnectionState, bytes: Uint8Array): void {
     state.lastActive = Date.now();
     const outcome = this.#dispatcher.dispatch(bytes, state);
     if (outcome === Dispatched.PENDING) {
@@ -320,7 +331,11 @@ class RpcServer implements Server, ConnectionHandler {
   async destroy(): Promise<void> {
     this.#closing = true;
     this.#destroyController.abort(new RpcError("CONNECTION_CLOSED", "the server was destroyed"));
-    for (const state of this.#connections) state.connection.destroy();
+    for (const state of this.#connections) {
+      state.closed = true;
+      state.abort();
+      state.connection.destroy();
+    }
     await this.#stop();
   }
 

@@ -3,6 +3,7 @@ import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { Address, InetAddress, Peer } from "./address.js";
 import { MAX_UDP_PAYLOAD_BYTES } from "./datagram-transport.js";
+import { plain } from "./record-stream.js";
 import type { ConnectionHandler, Listener, ServerConnection, TransportEvents } from "./transport.js";
 
 /** Options of a UDP listener. */
@@ -21,7 +22,7 @@ export function listenDatagram(
   const socket = createSocket({ type: isIPv6(address.host) ? "udp6" : "udp4" });
   socket.on("message", (bytes: Buffer, from: RemoteInfo) => {
     if (bytes.length > maxBytes) return;
-    handler.datagram(bytes, new DatagramReply(socket, from, maxBytes));
+    handler.datagram(plain(bytes), new DatagramReply(socket, from, maxBytes));
   });
   return new Promise((resolve, reject) => {
     socket.once("error", reject);

@@ -8,6 +8,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { RpcError } from "../rpc/index.js";
 import { formatAddress, type InetAddress } from "./address.js";
+import { plain } from "./record-stream.js";
 import type { ClientTransport, TransportEvents } from "./transport.js";
 
 /** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers). */
@@ -81,7 +82,7 @@ class DatagramTransport implements ClientTransport {
         socket.off("error", fail);
         this.#connecting = undefined;
         socket.on("message", (bytes: Buffer) => {
-          if (bytes.length <= this.maxMessageBytes) this.#events?.message(bytes);
+          if (bytes.length <= this.maxMessageBytes) this.#events?.message(plain(bytes));
         });
         socket.on("error", (error: NodeJS.ErrnoException) => this.#fail(socket, error));
         if (!this.#referenced) socket.unref();

@@ -94,7 +94,8 @@ export class RecordStream {
 
   #onData(chunk: Buffer): void {
     try {
-      this.#decoder.push(chunk);
+      // A plain Uint8Array view: decoded opaque data is then the same type over every transport.
+      this.#decoder.push(plain(chunk));
     } catch (error) {
       // An oversized record or a failing handler: the stream cannot go on, the process can.
       this.destroy(
@@ -131,3 +132,8 @@ function closedError(error: Error): RpcError {
 
 /** Bytes of headroom a record stream needs in front of each message. */
 export const STREAM_HEADROOM_BYTES = RECORD_MARK_BYTES;
+
+/** A Buffer seen as a plain Uint8Array (no copy), so decoded opaque data is never a Buffer. */
+export function plain(bytes: Buffer): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}

@@ -141,6 +141,8 @@ class StreamTransport implements ClientTransport {
     const stream = this.#stream;
     if (stream === undefined) return;
     await new Promise<void>((resolve) => {
+      // Referenced until it has closed: otherwise an idle process could exit with close() pending.
+      stream.socket.ref();
       stream.socket.once("close", () => resolve());
       stream.end();
     });
