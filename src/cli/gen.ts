@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { generateModule } from "../codegen/index.js";
-import { compileSpecification, DEFAULT_DEFINES, IdlError } from "../idl/index.js";
+import { DEFAULT_DEFINES, IdlError } from "../idl/index.js";
 import { parseCommandLine, UsageError } from "./usage.js";
+import { compileXFile, X_FILE_OPTIONS } from "./x-options.js";
 
 const HELP = `Usage: once gen FILE.x... [-o DIR] [-D NAME[=VALUE]]... [-U NAME]... [-I DIR]...
 
@@ -33,9 +34,7 @@ export function runGen(args: string[]): number {
     allowPositionals: true,
     options: {
       out: { type: "string", short: "o" },
-      define: { type: "string", short: "D", multiple: true },
-      undefine: { type: "string", short: "U", multiple: true },
-      include: { type: "string", short: "I", multiple: true },
+      ...X_FILE_OPTIONS,
       runtime: { type: "string" },
       stdout: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -48,22 +47,11 @@ export function runGen(args: string[]): number {
   if (positionals.length === 0) throw new UsageError("no .x file given");
   if (values.stdout && positionals.length > 1) throw new UsageError("--stdout takes one file");
 
-  const defines: Record<string, string> = { ...DEFAULT_DEFINES };
-  for (const d of values.define ?? []) {
-    const eq = d.indexOf("=");
-    defines[eq < 0 ? d : d.slice(0, eq)] = eq < 0 ? "1" : d.slice(eq + 1);
-  }
-  for (const u of values.undefine ?? []) delete defines[u];
-
   const outDir = values.out ?? ".";
   let failed = false;
   for (const file of positionals) {
     try {
-      const resolved = compileSpecification(file, {
-        readFile: (path) => readFileSync(path, "utf8"),
-        defines,
-        includePaths: values.include ?? [],
-      });
+      const resolved = compileXFile(file, values);
       const text = generateModule(resolved, { runtimeModule: values.runtime });
       if (values.stdout) {
         process.stdout.write(text);

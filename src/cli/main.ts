@@ -3,11 +3,13 @@
  * The `once` command: one subcommand per module in this folder.
  */
 import { runBench } from "./bench.js";
+import { runCall } from "./call.js";
 import { runGen } from "./gen.js";
 import { UsageError } from "./usage.js";
 
 const COMMANDS: Record<string, { run(args: string[]): Promise<number> | number; summary: string }> = {
   gen: { run: runGen, summary: "compile .x files into TypeScript modules" },
+  call: { run: runCall, summary: "call a remote procedure, arguments and result in JSON" },
   bench: { run: runBench, summary: "run the benchmarks and print them side by side" },
 };
 
