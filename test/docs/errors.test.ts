@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { RPC_ERROR_CODES } from "once-rpc/rpc";
 import { XDR_ERROR_CODES } from "once-rpc/xdr";
 import { repoPath } from "../support/paths.js";
 
@@ -16,4 +17,9 @@ function codesInSection(markdown: string, heading: string): string[] {
 test("docs/errors.md lists every XdrError code and no other", () => {
   const documented = codesInSection(readFileSync(repoPath("docs/errors.md"), "utf8"), "XdrError");
   assert.deepEqual([...documented].sort(), Object.keys(XDR_ERROR_CODES).sort());
+});
+
+test("docs/errors.md lists every RpcError code and no other", () => {
+  const documented = codesInSection(readFileSync(repoPath("docs/errors.md"), "utf8"), "RpcError");
+  assert.deepEqual([...documented].sort(), Object.keys(RPC_ERROR_CODES).sort());
 });
