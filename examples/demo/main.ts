@@ -1,14 +1,14 @@
 /**
- * `npm run demo`: the story so far, on embedded defaults (no network, no
+ * `npm run demo`: the story so far, on embedded defaults (loopback only, no
  * external service). It compiles examples/date/date.x, marshals values
- * through the generated codecs, makes a call through a program descriptor
- * without a network, and shows how bad input is refused.
+ * through the generated codecs, serves the date service over TCP and UDP and
+ * calls it with typed clients, and shows failures as typed errors.
  */
 import { readFileSync } from "node:fs";
+import { createClient, createServer, formatAddress, RpcError, silentLogger } from "once-rpc";
 import { generateModule } from "once-rpc/codegen";
 import { compileSpecification } from "once-rpc/idl";
-import type { ArgsOf, ProcedureDescriptor, ResultOf } from "once-rpc/rpc";
-import { decode, encode, XdrError, XdrReader, XdrWriter } from "once-rpc/xdr";
+import { decode, encode, XdrError } from "once-rpc/xdr";
 import { repoPath } from "../../test/support/paths.js";
 import {
   DATE_PROG,
@@ -26,7 +26,7 @@ const hex = (bytes: Uint8Array) =>
     .replace(/(.{8})/g, "$1 ")
     .trim();
 
-out("once-rpc demo: XDR marshalling with stubs generated from a .x file");
+out("once-rpc demo: the date service, from a .x file to calls over the network");
 out();
 
 // 1. The stub compiler.
@@ -58,8 +58,7 @@ const styleName = Object.entries(DateStyle).find(([, v]) => v === back.style)?.[
 out(`   decoded { style: ${styleName}, zone: ${JSON.stringify(back.zone)}, at: ${back.at}n }`);
 out();
 
-// 3. A call through the program descriptor, without a network: the same
-//    encode/decode steps a client and server make, with a local handler.
+// 3. A real server and a typed client over loopback TCP and UDP.
 function formatDate(req: DateRequest): DateReply {
   const at = new Date(Number(req.at ?? BigInt(Date.now())));
   try {
@@ -74,38 +73,55 @@ function formatDate(req: DateRequest): DateReply {
   }
 }
 
-function callLocally<P extends ProcedureDescriptor>(
-  procedure: P,
-  args: ArgsOf<P>,
-  handler: (a: ArgsOf<P>) => ResultOf<P>,
-): { result: ResultOf<P>; wireBytes: number } {
-  const writer = new XdrWriter();
-  procedure.args.encode(writer, args);
-  const callBytes = writer.bytes();
-  const reply = handler(procedure.args.decode(new XdrReader(callBytes)) as ArgsOf<P>);
-  writer.reset();
-  procedure.result.encode(writer, reply);
-  const replyBytes = writer.bytes();
-  return {
-    result: procedure.result.decode(new XdrReader(replyBytes)) as ResultOf<P>,
-    wireBytes: callBytes.length + replyBytes.length,
-  };
+const server = createServer({ logger: silentLogger }).addProgram(DateProgV2, {
+  now: () => BigInt(Date.now()),
+  // A slow answer for the demonstration of a timeout below.
+  format: async (req) => {
+    if (req.zone === "Slow/Zone") await new Promise((r) => setTimeout(r, 500));
+    return formatDate(req);
+  },
+});
+const tcp = await server.listen("tcp://127.0.0.1:0");
+const udp = await server.listen("udp://127.0.0.1:0");
+out(`3. The date service on ${formatAddress(tcp)} and ${formatAddress(udp)}, called by typed clients:`);
+for (const address of [tcp, udp]) {
+  const client = createClient(DateProgV2, address);
+  for (const [style, zone] of [
+    [DateStyle.DATE_HUMAN, "Europe/Paris"],
+    [DateStyle.DATE_ISO, ""],
+    [DateStyle.DATE_HUMAN, "Mars/Olympus_Mons"],
+  ] as const) {
+    const result = await client.format({ style, zone, at: 1_795_000_000_000n });
+    const shown = "text" in result ? result.text : `error: ${result.error}`;
+    out(`   ${address.protocol} ${String(zone || "UTC").padEnd(18)} -> ${shown}`);
+  }
+  await client.$close();
 }
+out("   (an unknown zone is application status, data in the reply union: not an exception)");
+out();
 
-out("3. DATE_FORMAT through DateProgV2's descriptor, with a local handler (the network comes next):");
-for (const [style, zone] of [
-  [DateStyle.DATE_HUMAN, "Europe/Paris"],
-  [DateStyle.DATE_ISO, ""],
-  [DateStyle.DATE_HUMAN, "Mars/Olympus_Mons"],
-] as const) {
-  const { result, wireBytes } = callLocally(
-    DateProgV2.procedures.format,
-    { style, zone, at: 1_795_000_000_000n },
-    formatDate,
-  );
-  const shown = "text" in result ? result.text : `error: ${result.error}`;
-  out(`   ${String(zone || "UTC").padEnd(18)} -> ${shown}  (${wireBytes} bytes on the wire)`);
+out("   Failures are typed RpcErrors, their code first:");
+const v1 = createClient({ ...DateProgV2, version: 1, versionName: "DATE_V1" }, tcp);
+const slow = createClient(DateProgV2, udp, { retransmitInitialMs: 40 });
+const nobody = createClient(DateProgV2, "tcp://127.0.0.1:1");
+const failures: [string, () => Promise<unknown>][] = [
+  ["version 1, which it does not serve", () => v1.now()],
+  [
+    "a 100 ms deadline on a slow UDP call",
+    () => slow.format({ style: 0, zone: "Slow/Zone", at: null }, { timeoutMs: 100 }),
+  ],
+  ["a port where nothing listens", () => nobody.now()],
+];
+for (const [what, attempt] of failures) {
+  try {
+    await attempt();
+    out(`   ${what.padEnd(36)} -> answered (unexpected)`);
+  } catch (e) {
+    out(`   ${what.padEnd(36)} -> ${e instanceof RpcError ? e.message : `unexpected ${String(e)}`}`);
+  }
 }
+for (const client of [v1, slow, nobody]) client.$destroy();
+await server.destroy();
 out();
 
 // 4. Bad input is refused with one typed error that says where.
