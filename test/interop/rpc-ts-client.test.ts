@@ -160,9 +160,8 @@ function longList(n: number): EchoArgs {
 }
 
 /*
- * Teardown is by $destroy(): every call has settled by then. $close() of an idle TCP
- * client waits for the peer to close the socket without keeping the event loop alive,
- * so with only an (unreferenced) child process on the other end it never settles.
+ * Teardown is by $destroy(): every call has settled by then. (It once also worked
+ * around $close() not keeping its socket referenced; the test below covers that.)
  */
 
 function assertSame(actual: unknown, expected: unknown): void {
@@ -476,4 +475,15 @@ describe("a C server that goes away", () => {
       await doomed.stop();
     }
   });
+});
+
+test("$close() of an idle TCP client settles with only a child process at the other end", async () => {
+  const server = await startCRpcServer();
+  try {
+    const client = createClient(InteropProgV1, `tcp://127.0.0.1:${server.tcpPort}`);
+    assert.equal(await client.sleep(1), 1);
+    await client.$close();
+  } finally {
+    await server.stop();
+  }
 });
