@@ -17,7 +17,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   transport: ["xdr", "rpc"],
   client: ["xdr", "rpc", "transport"],
   server: ["xdr", "rpc", "transport"],
-  cli: ["xdr", "rpc", "idl", "codegen", "json", "transport", "client", "server"],
+  binder: ["xdr", "rpc", "transport", "client", "server"],
+  cli: ["xdr", "rpc", "idl", "codegen", "json", "transport", "client", "server", "binder"],
 };
 
 function sources(dir: string): string[] {

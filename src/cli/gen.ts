@@ -16,6 +16,7 @@ Options:
   -U, --undefine N    remove a predefined symbol
   -I, --include DIR   search DIR for #include <file>
       --runtime MOD   the module generated code imports the XDR runtime from (default: once-rpc/xdr)
+      --rpc MOD       the module it imports the descriptor type from (default: once-rpc/rpc)
       --stdout        print the module instead of writing it (one file only)
   -h, --help          this text
 
@@ -36,6 +37,7 @@ export function runGen(args: string[]): number {
       out: { type: "string", short: "o" },
       ...X_FILE_OPTIONS,
       runtime: { type: "string" },
+      rpc: { type: "string" },
       stdout: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -52,7 +54,7 @@ export function runGen(args: string[]): number {
   for (const file of positionals) {
     try {
       const resolved = compileXFile(file, values);
-      const text = generateModule(resolved, { runtimeModule: values.runtime });
+      const text = generateModule(resolved, { runtimeModule: values.runtime, rpcModule: values.rpc });
       if (values.stdout) {
         process.stdout.write(text);
       } else {
