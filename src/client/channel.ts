@@ -190,7 +190,10 @@ export class Channel {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
       this.#pending.set(call.xid, call);
-      if (this.#pending.size === 1) transport.ref();
+      if (this.#pending.size === 1) {
+        transport.ref();
+        this.#timer?.ref();
+      }
       if (signal !== undefined) {
         call.signal = signal;
         call.onAbort = () => this.#fail(call, abortedError(target, signal));
@@ -344,7 +347,9 @@ export class Channel {
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     if (this.#pending.size === 0) {
       this.transport.unref();
-      this.#stopTimer();
+      // The timer stays set (one fewer timer per call when calls come one at a time); it
+      // only stops keeping the process alive, and finds nothing to do if it fires.
+      this.#timer?.unref();
       this.#drained?.();
     }
   }
