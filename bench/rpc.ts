@@ -10,24 +10,12 @@
  * Run with `once bench rpc`, or `node bench/dist/rpc.js` after
  * `npm run bench:setup`.
  */
-import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { authNone, createClient, writeCallHeader, type XdrCodec, XdrWriter } from "once-rpc";
-import {
-  BulkCodec,
-  ECHO_BULK,
-  ECHO_PROG,
-  ECHO_SMALL,
-  ECHO_V1,
-  EchoProgV1,
-  type Small,
-  SmallCodec,
-} from "./generated/echo.js";
 import { buildCPeers, type CPeers, runCClient, startCServer } from "./lib/c-peers.js";
-import { type CallContender, type CallMeasurement, driveCalls, measureCalls } from "./lib/calls.js";
-import { FloorClient } from "./lib/floor.js";
-import { connectGrpc, type GrpcSmall } from "./lib/grpc.js";
-import { startNodeServers } from "./lib/servers.js";
+import { type CallContender, type CallMeasurement, measureCalls } from "./lib/calls.js";
+import { ClientWorker } from "./lib/client-worker.js";
+import { BULK_BYTES, type Procedure } from "./lib/payloads.js";
+import { startNodeServer } from "./lib/servers.js";
 import { grouped, machineLine, markdownTable } from "./lib/table.js";
 
 /** Options of `runRpcBench`. */
@@ -57,50 +45,13 @@ export interface RpcBenchResult {
   readonly table: string;
 }
 
-/** The row the others are compared with. */
+/** Row labels; ONCE_TCP is the row the others are compared with. */
 const ONCE_TCP = "once-rpc → once-rpc, TCP";
 const ONCE_UDP = "once-rpc → once-rpc, UDP";
 const FLOOR = "floor: net echo, 4-byte length prefix";
 const ONCE_TO_C = "once-rpc → C server (rpcgen + libtirpc)";
 const C_TO_C = "C client → C server (libtirpc)";
 const GRPC = "grpc-js → grpc-js (HTTP/2)";
-
-const BULK_BYTES = 64 * 1024;
-
-/** The struct of the small echo: a 20-character name and sixteen ints (the C client sends the same). */
-function sampleSmall(): Small {
-  return {
-    id: 1_234_567,
-    name: "Ada Lovelace, Byron!",
-    score: 98.625_001,
-    list: [
-      0, 1, -1, 127, 128, -128, 65_535, 65_536, -65_536, 0x7fff_ffff, -0x8000_0000, 12_345_678, -12_345_678,
-      42, 7, 99,
-    ],
-  };
-}
-
-/** 64 KiB of byte i = (i * 7 + 3) & 255, as the C client sends. */
-function sampleBulk(): Uint8Array {
-  const bytes = new Uint8Array(BULK_BYTES);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + 3) & 255;
-  return bytes;
-}
-
-/**
- * The floor's message: a 4-byte length, then the bytes of the RPC call
- * once-rpc sends for the same arguments (header with AUTH_NONE, then the
- * arguments in XDR), so that the floor carries as many bytes as the RPC rows.
- */
-function floorFrame<T>(procedure: number, codec: XdrCodec<T>, value: T): Uint8Array {
-  const writer = new XdrWriter();
-  writer.writeUnsignedInt(0); // the length, set below
-  writeCallHeader(writer, { xid: 1, program: ECHO_PROG, version: ECHO_V1, procedure }, authNone);
-  codec.encode(writer, value);
-  const frame = writer.bytes();
-  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(0, frame.length - 4);
-  return frame;
-}
 
 interface Group {
   readonly scenario: string;
@@ -116,76 +67,70 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
   const samples = options.samples ?? (quick ? 5 : 15);
   if (!Number.isInteger(samples) || samples < 1)
     throw new RangeError(`samples must be a positive integer, got ${samples}`);
-  const timing = quick ? { samples, batchMs: 30, warmupMs: 60 } : { samples, batchMs: 250, warmupMs: 500 };
+  const timing = quick ? { samples, batchMs: 30, warmupMs: 60 } : { samples, batchMs: 250, warmupMs: 1000 };
 
-  write("RPC benchmark: building the C peers (rpcgen + gcc + libtirpc) and starting the servers…\n");
+  write("RPC benchmark: building the C peers (rpcgen + gcc + libtirpc), starting the servers and clients…\n");
   const peers: CPeers = await buildCPeers();
-  const cServer = await startCServer(peers);
-  const servers = await startNodeServers();
-  const cleanups: Array<() => unknown> = [() => servers.stop(), () => cServer.stop()];
+  const cleanups: Array<() => unknown> = [];
   try {
-    const onceTcp = createClient(EchoProgV1, servers.onceTcp);
-    const onceUdp = createClient(EchoProgV1, servers.onceUdp);
-    const onceToC = createClient(EchoProgV1, `tcp://127.0.0.1:${cServer.port}`);
-    cleanups.push(
-      () => onceTcp.$close(),
-      () => onceUdp.$close(),
-      () => onceToC.$close(),
-    );
-    const floor = await FloorClient.connect(servers.floorPort);
-    cleanups.push(() => floor.close());
-    const grpc = await connectGrpc(servers.grpcPort);
-    cleanups.push(() => grpc.close());
+    const cServer = await startCServer(peers);
+    cleanups.push(() => cServer.stop());
+    const onceServer = await startNodeServer("once-rpc");
+    cleanups.push(() => onceServer.stop());
+    const floorServer = await startNodeServer("floor");
+    cleanups.push(() => floorServer.stop());
+    const grpcServer = await startNodeServer("grpc");
+    cleanups.push(() => grpcServer.stop());
 
-    const small = sampleSmall();
-    const bulk = sampleBulk();
-    const grpcBulk = { data: bulk };
-    const smallFrame = floorFrame(ECHO_SMALL, SmallCodec, small);
-    const bulkFrame = floorFrame(ECHO_BULK, BulkCodec, bulk);
-
-    // Correctness first: every contender answers what it was sent.
-    for (const [who, client] of [
-      ["once-rpc TCP", onceTcp],
-      ["once-rpc UDP", onceUdp],
-      ["C server", onceToC],
-    ] as const) {
-      assert.deepEqual(await client.small(small), small, `${who}: small echo`);
-      if (client !== onceUdp)
-        assert.deepEqual(Uint8Array.from(await client.bulk(bulk)), bulk, `${who}: 64 KiB echo`);
-    }
-    assert.deepEqual(Uint8Array.from(await floor.call(smallFrame)), smallFrame, "floor: small frame");
-    assert.deepEqual(Uint8Array.from(await floor.call(bulkFrame)), bulkFrame, "floor: 64 KiB frame");
-    const grpcSmall: GrpcSmall = await grpc.small(small);
-    assert.deepEqual({ ...grpcSmall, list: [...grpcSmall.list] }, small, "grpc-js: small echo");
-    assert.deepEqual(Uint8Array.from((await grpc.bulk(grpcBulk)).data), bulk, "grpc-js: 64 KiB echo");
+    // Each Node client in a worker thread of its own; each checks its echoes before it is timed.
+    const both: Procedure[] = ["small", "bulk"];
+    const start = async (spec: Parameters<typeof ClientWorker.start>[0]) => {
+      const worker = await ClientWorker.start(spec);
+      cleanups.push(() => worker.close());
+      return worker;
+    };
+    const onceTcp = await start({ kind: "once-rpc", address: onceServer.tcp, procedures: both });
+    const onceUdp = await start({ kind: "once-rpc", address: onceServer.udp, procedures: ["small"] });
+    const onceToC = await start({
+      kind: "once-rpc",
+      address: `tcp://127.0.0.1:${cServer.port}`,
+      procedures: both,
+    });
+    const floor = await start({ kind: "floor", port: floorServer.port, procedures: both });
+    const grpc = await start({ kind: "grpc", port: grpcServer.port, procedures: both });
     // The C client compares its first reply with its argument and fails the run when they differ.
     await runCClient(peers, cServer.port, "small", 1, 0);
     await runCClient(peers, cServer.port, "bulk", 1, 0);
 
-    const js = (name: string, inFlight: number, call: () => Promise<unknown>): CallContender => ({
+    const js = (
+      name: string,
+      worker: ClientWorker,
+      procedure: Procedure,
+      inFlight: number,
+    ): CallContender => ({
       name,
-      batch: (calls) => driveCalls(call, calls, inFlight),
+      batch: (calls) => worker.batch(procedure, calls, inFlight),
     });
     // The C client is sequential; each sample is one run of it, its own untimed calls first.
-    const c = (procedure: "small" | "bulk"): CallContender => ({
+    const c = (procedure: Procedure): CallContender => ({
       name: C_TO_C,
       batch: (calls) =>
         runCClient(peers, cServer.port, procedure, calls, Math.min(1000, Math.max(16, calls >> 3))),
     });
     const smallRows = (inFlight: number, withC: boolean): CallContender[] => [
-      js(ONCE_TCP, inFlight, () => onceTcp.small(small)),
-      js(ONCE_UDP, inFlight, () => onceUdp.small(small)),
-      js(FLOOR, inFlight, () => floor.call(smallFrame)),
-      js(ONCE_TO_C, inFlight, () => onceToC.small(small)),
+      js(ONCE_TCP, onceTcp, "small", inFlight),
+      js(ONCE_UDP, onceUdp, "small", inFlight),
+      js(FLOOR, floor, "small", inFlight),
+      js(ONCE_TO_C, onceToC, "small", inFlight),
       ...(withC ? [c("small")] : []),
-      js(GRPC, inFlight, () => grpc.small(small)),
+      js(GRPC, grpc, "small", inFlight),
     ];
     const bulkRows = (inFlight: number, withC: boolean): CallContender[] => [
-      js(ONCE_TCP, inFlight, () => onceTcp.bulk(bulk)),
-      js(FLOOR, inFlight, () => floor.call(bulkFrame)),
-      js(ONCE_TO_C, inFlight, () => onceToC.bulk(bulk)),
+      js(ONCE_TCP, onceTcp, "bulk", inFlight),
+      js(FLOOR, floor, "bulk", inFlight),
+      js(ONCE_TO_C, onceToC, "bulk", inFlight),
       ...(withC ? [c("bulk")] : []),
-      js(GRPC, inFlight, () => grpc.bulk(grpcBulk)),
+      js(GRPC, grpc, "bulk", inFlight),
     ];
     const groups: Group[] = [
       { scenario: "(a) small struct", inFlight: 1, bulk: false, contenders: smallRows(1, true) },
@@ -196,7 +141,7 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
 
     write(
       `Correctness checks passed. ${samples} samples of ~${timing.batchMs} ms per row, round-robin; ` +
-        `each server in a process of its own.\n`,
+        `each server in a process and each Node client in a worker thread of its own.\n`,
     );
     const rows: RpcBenchRow[] = [];
     for (const g of groups) {
@@ -216,22 +161,33 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
 
     const machine = machineLine();
     const table = markdownTable(
-      ["scenario", "in flight", "client → server", "calls/s", "p50 µs", "p99 µs", "MB/s", "vs once-rpc"],
+      [
+        "scenario",
+        "in flight",
+        "client → server",
+        "calls/s",
+        "samples' range",
+        "p50 µs",
+        "p99 µs",
+        "MB/s",
+        "vs once-rpc",
+      ],
       rows.map((r) => [
         r.scenario,
         String(r.inFlight),
         r.name,
         grouped(r.callsPerSec),
+        range(r.samples.map((x) => (x.calls * 1e9) / x.elapsedNs)),
         r.p50Us.toFixed(0),
         r.p99Us.toFixed(0),
         r.mbPerSec === undefined ? "" : r.mbPerSec.toFixed(0),
         ratio(r.vsOnce),
       ]),
-      [false, true, false, true, true, true, true, true],
+      [false, true, false, true, true, true, true, true, true],
     );
     write(
       `\n${table}\n\n${machine}\n\n` +
-        "calls/s: median over the samples; p50/p99: medians of each sample's percentiles, from a call to its reply;\n" +
+        "calls/s: median over the samples, and the lowest and highest sample; p50/p99: medians of each sample's percentiles, from a call to its reply;\n" +
         "MB/s: 64 KiB payloads echoed per second × 65,536 bytes (one way; each call carries it both ways).\n",
     );
     return { rows, machine, table };
@@ -244,6 +200,12 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
       }
     }
   }
+}
+
+/** The lowest and highest of the samples' calls/s, in thousands: `31k–40k`. */
+function range(values: readonly number[]): string {
+  const k = (x: number) => (x >= 10_000 ? `${Math.round(x / 1000)}k` : `${(x / 1000).toFixed(1)}k`);
+  return `${k(Math.min(...values))}–${k(Math.max(...values))}`;
 }
 
 /** Two decimals, or two significant digits below 0.1 so that small ratios do not read as zero. */

@@ -98,6 +98,7 @@ export async function startCServer(peers: CPeers): Promise<CServer> {
   // The server reads stdin only to see it close; a write error there just means it has gone.
   child.stdin.on("error", () => {});
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  let onExit = (_code: number | null) => {};
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => fail("printed no port within 10 s"), 10_000);
@@ -106,18 +107,18 @@ export async function startCServer(peers: CPeers): Promise<CServer> {
       child.kill("SIGKILL");
       reject(new Error(`the C server ${why}; stderr: ${stderr || "(empty)"}`));
     }
+    onExit = (code) => fail(`exited (code ${code}) before printing its port`);
     child.once("error", (e) => fail(`could not start: ${e.message}`));
-    child.once("exit", (code) => fail(`exited (code ${code}) before printing its port`));
+    child.once("exit", onExit);
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString("utf8");
       const m = /^tcp (\d+)\n/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
-        child.removeAllListeners("exit");
         resolve(Number(m[1]));
       }
     });
-  });
+  }).finally(() => child.off("exit", onExit));
   child.stdout.resume();
   return {
     port,
