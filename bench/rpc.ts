@@ -11,6 +11,7 @@
  * `npm run bench:setup`.
  */
 import { pathToFileURL } from "node:url";
+import { allowedCpus, pin } from "./lib/affinity.js";
 import { buildCPeers, type CPeers, runCClient, startCServer } from "./lib/c-peers.js";
 import { type CallContender, type CallMeasurement, measureCalls } from "./lib/calls.js";
 import { ClientWorker } from "./lib/client-worker.js";
@@ -32,6 +33,8 @@ export interface RpcBenchOptions {
 export interface RpcBenchRow extends CallMeasurement {
   readonly scenario: string;
   readonly inFlight: number;
+  /** 1: client and server pinned to one core; 2: to two; 0: not pinned (no taskset, or one CPU). */
+  readonly cores: number;
   /** Payload megabytes (10^6 bytes, one way) per second; only for the 64 KiB echo. */
   readonly mbPerSec: number | undefined;
   /** calls/s of this row divided by once-rpc's over TCP in the same scenario. */
@@ -41,6 +44,8 @@ export interface RpcBenchRow extends CallMeasurement {
 /** What `runRpcBench` measured, and the report it printed. */
 export interface RpcBenchResult {
   readonly rows: readonly RpcBenchRow[];
+  /** Where clients and servers ran. */
+  readonly placement: string;
   readonly machine: string;
   readonly table: string;
 }
@@ -56,6 +61,8 @@ const GRPC = "grpc-js → grpc-js (HTTP/2)";
 interface Group {
   readonly scenario: string;
   readonly inFlight: number;
+  /** One call at a time: client and server on one core; calls in flight: on two (see lib/affinity.ts). */
+  readonly cores: 1 | 2;
   readonly bulk: boolean;
   readonly contenders: CallContender[];
 }
@@ -72,6 +79,18 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
   write("RPC benchmark: building the C peers (rpcgen + gcc + libtirpc), starting the servers and clients…\n");
   const peers: CPeers = await buildCPeers();
   const cleanups: Array<() => unknown> = [];
+  // Clients on the first CPU this process may use, servers on the first or the second (per scenario).
+  // Everything started from here inherits the client's CPU; servers are moved before each scenario.
+  const cpus = await allowedCpus();
+  const cpu = cpus !== null && cpus.length >= 2 ? { client: cpus[0], server: cpus[1] } : null;
+  if (cpu !== null) {
+    await pin(process.pid, cpu.client);
+    cleanups.push(() => pin(process.pid, cpus?.join(",") ?? ""));
+  }
+  const placement =
+    cpu === null
+      ? "not pinned (taskset missing or one CPU): the scheduler placed clients and servers"
+      : `clients on CPU ${cpu.client}; servers on CPU ${cpu.client} too (cores 1) or on CPU ${cpu.server} (cores 2)`;
   try {
     const cServer = await startCServer(peers);
     cleanups.push(() => cServer.stop());
@@ -133,10 +152,10 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
       js(GRPC, grpc, "bulk", inFlight),
     ];
     const groups: Group[] = [
-      { scenario: "(a) small struct", inFlight: 1, bulk: false, contenders: smallRows(1, true) },
-      { scenario: "(b) small struct", inFlight: 64, bulk: false, contenders: smallRows(64, false) },
-      { scenario: "(c) 64 KiB opaque", inFlight: 1, bulk: true, contenders: bulkRows(1, true) },
-      { scenario: "(c) 64 KiB opaque", inFlight: 16, bulk: true, contenders: bulkRows(16, false) },
+      { scenario: "(a) small struct", inFlight: 1, cores: 1, bulk: false, contenders: smallRows(1, true) },
+      { scenario: "(b) small struct", inFlight: 64, cores: 2, bulk: false, contenders: smallRows(64, false) },
+      { scenario: "(c) 64 KiB opaque", inFlight: 1, cores: 1, bulk: true, contenders: bulkRows(1, true) },
+      { scenario: "(c) 64 KiB opaque", inFlight: 16, cores: 2, bulk: true, contenders: bulkRows(16, false) },
     ];
 
     write(
@@ -144,8 +163,12 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
         `each server in a process and each Node client in a worker thread of its own.\n`,
     );
     const rows: RpcBenchRow[] = [];
+    const serverPids = [cServer.pid, onceServer.pid, floorServer.pid, grpcServer.pid];
     for (const g of groups) {
-      write(`  timing ${g.scenario}, ${g.inFlight} in flight (${g.contenders.length} rows)…\n`);
+      if (cpu !== null) for (const pid of serverPids) await pin(pid, g.cores === 1 ? cpu.client : cpu.server);
+      write(
+        `  timing ${g.scenario}, ${g.inFlight} in flight, ${g.cores === 1 ? "one core" : "two cores"} (${g.contenders.length} rows)…\n`,
+      );
       const measured = await measureCalls(g.contenders, timing);
       const once = measured.find((m) => m.name === ONCE_TCP);
       for (const m of measured) {
@@ -153,6 +176,7 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
           ...m,
           scenario: g.scenario,
           inFlight: g.inFlight,
+          cores: cpu === null ? 0 : g.cores,
           mbPerSec: g.bulk ? (m.callsPerSec * BULK_BYTES) / 1e6 : undefined,
           vsOnce: once ? m.callsPerSec / once.callsPerSec : Number.NaN,
         });
@@ -164,6 +188,7 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
       [
         "scenario",
         "in flight",
+        "cores",
         "client → server",
         "calls/s",
         "samples' range",
@@ -175,6 +200,7 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
       rows.map((r) => [
         r.scenario,
         String(r.inFlight),
+        r.cores === 0 ? "–" : String(r.cores),
         r.name,
         grouped(r.callsPerSec),
         range(r.samples.map((x) => (x.calls * 1e9) / x.elapsedNs)),
@@ -183,14 +209,14 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
         r.mbPerSec === undefined ? "" : r.mbPerSec.toFixed(0),
         ratio(r.vsOnce),
       ]),
-      [false, true, false, true, true, true, true, true, true],
+      [false, true, true, false, true, true, true, true, true, true],
     );
     write(
-      `\n${table}\n\n${machine}\n\n` +
+      `\n${table}\n\n${machine}\n${placement}\n\n` +
         "calls/s: median over the samples, and the lowest and highest sample; p50/p99: medians of each sample's percentiles, from a call to its reply;\n" +
         "MB/s: 64 KiB payloads echoed per second × 65,536 bytes (one way; each call carries it both ways).\n",
     );
-    return { rows, machine, table };
+    return { rows, placement, machine, table };
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

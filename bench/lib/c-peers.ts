@@ -80,6 +80,8 @@ async function tool(cwd: string, command: string, args: string[]): Promise<void>
 /** A running C server. */
 export interface CServer {
   readonly port: number;
+  /** The server process's pid. */
+  readonly pid: number;
   /** Ends the server (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export async function startCServer(peers: CPeers): Promise<CServer> {
   child.stdout.resume();
   return {
     port,
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
