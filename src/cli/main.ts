@@ -3,6 +3,7 @@
  * The `once` command: one subcommand per module in this folder.
  */
 import { runBench } from "./bench.js";
+import { runBinder } from "./binder.js";
 import { runCall } from "./call.js";
 import { runGen } from "./gen.js";
 import { UsageError } from "./usage.js";
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run(args: string[]): Promise<number> | number; 
   gen: { run: runGen, summary: "compile .x files into TypeScript modules" },
   call: { run: runCall, summary: "call a remote procedure, arguments and result in JSON" },
   bench: { run: runBench, summary: "run the benchmarks and print them side by side" },
+  binder: { run: runBinder, summary: "run a binder: a drop-in rpcbind (portmapper v2, rpcbind v3 and v4)" },
 };
 
 const HELP = `once: ONC RPC and XDR for TypeScript

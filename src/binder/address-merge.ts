@@ -1,0 +1,81 @@
+/**
+ * The address a caller should use for a registered service (rpcbind's
+ * addrmerge, util.c). A service bound to every interface registers
+ * 0.0.0.0.P1.P2; a remote caller cannot use that, so GETADDR answers the
+ * address of this host's interface on the caller's network (or on the
+ * network of the hint the caller gave in `r_addr`), with the service's port.
+ */
+import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
+import type { Peer } from "../transport/index.js";
+import {
+  formatIPv6,
+  netidInfo,
+  parseIPv4,
+  parseIPv6,
+  parseUniversalAddress,
+  unmapIPv4,
+} from "./universal-address.js";
+
+/** The host's interfaces, as `os.networkInterfaces()` lists them (up and running only). */
+export type InterfaceList = NodeJS.Dict<NetworkInterfaceInfo[]>;
+
+/**
+ * The universal address of `registered` (on `netid`) as `caller` should use
+ * it, or undefined when rpcbind's addrmerge fails (the caller then gets the
+ * registered address as it is):
+ * - a caller on the Unix socket gets the registered address;
+ * - otherwise the host becomes that of the first interface whose network
+ *   contains the hint (`hint`, when it is of the caller's family, else the
+ *   caller's address), or failing that the first interface of that family,
+ *   preferring one that is not loopback; the port stays the registered one.
+ */
+export function mergeAddress(
+  caller: Peer,
+  registered: string,
+  netid: string,
+  hint = "",
+  interfaces: InterfaceList = networkInterfaces(),
+): string | undefined {
+  const info = netidInfo(netid);
+  if (info === undefined) return undefined;
+  if (caller.protocol === "unix") return registered;
+  const callerBytes = ipBytes(unmapIPv4(caller.host));
+  if (callerBytes === undefined) return undefined;
+  let hintBytes = callerBytes;
+  if (hint !== "") {
+    const parsed = parseUniversalAddress(hint, netid);
+    if (parsed === undefined || parsed.protocol === "unix") return undefined;
+    const bytes = ipBytes(parsed.host);
+    if (bytes !== undefined && bytes.length === callerBytes.length) hintBytes = bytes;
+  }
+  // rpcbind: a caller that is the host itself (a wildcard address) gets the address as registered.
+  if (callerBytes.every((b) => b === 0)) return registered;
+  const service = parseUniversalAddress(registered, netid);
+  if (service === undefined || service.protocol === "unix") return undefined;
+  const family = hintBytes.length === 4 ? "IPv4" : "IPv6";
+  let best: NetworkInterfaceInfo | undefined;
+  for (const list of Object.values(interfaces)) {
+    for (const entry of list ?? []) {
+      if (entry.family !== family) continue;
+      const address = ipBytes(entry.address);
+      const mask = ipBytes(entry.netmask);
+      if (address === undefined || mask === undefined || address.length !== hintBytes.length) continue;
+      if (address.every((b, i) => (b & mask[i]) === (hintBytes[i] & mask[i]))) {
+        return formatMerged(address, service.port);
+      }
+      // Remember the first candidate, preferring an interface that is not loopback.
+      if (best === undefined || (best.internal && !entry.internal)) best = entry;
+    }
+  }
+  if (best === undefined) return undefined;
+  return formatMerged(ipBytes(best.address) as number[], service.port);
+}
+
+function ipBytes(host: string): number[] | undefined {
+  return parseIPv4(host) ?? parseIPv6(host.replace(/%.*$/, ""));
+}
+
+function formatMerged(address: number[], port: number): string {
+  const host = address.length === 4 ? address.join(".") : formatIPv6(address);
+  return `${host}.${port >> 8}.${port & 255}`;
+}

@@ -1,0 +1,456 @@
+/**
+ * createBinder: a drop-in for rpcbind. One once-rpc server serves the
+ * portmapper (program 100000 version 2, RFC 1833 §3) and rpcbind versions 3
+ * and 4 (RFC 1833 §2) over every address it listens on, from the modules
+ * `once gen` makes of pmap_prot.x and rpcb_prot.x. Answers follow Debian's
+ * rpcbind 1.2.6; the differences are listed in docs/binder.md.
+ */
+import { existsSync, lstatSync } from "node:fs";
+import { connect } from "node:net";
+import { AuthError, AuthStat, type CallTarget, RpcError } from "../rpc/index.js";
+import { type CallContext, createServer, type Server, type ServerOptions } from "../server/index.js";
+import {
+  type Address,
+  type AddressLike,
+  type InetAddress,
+  type Peer,
+  parseAddress,
+} from "../transport/index.js";
+import { type InterfaceList, mergeAddress } from "./address-merge.js";
+import { type AuthorizationOptions, authorize } from "./authorization.js";
+import { PMAP_PROG, type Pmaplist, PmapProgV2 } from "./protocol/pmap_prot.js";
+import {
+  type Netbuf,
+  type Rpcb,
+  type RpcbEntryList,
+  RpcbprogV3,
+  RpcbprogV4,
+  type RpcbRmtcallargs,
+  type RpList,
+} from "./protocol/rpcb_prot.js";
+import { netidOfIpProtocol, type Registration, Registry, SUPERUSER } from "./registry.js";
+import { isForwardingRefused, RemoteCalls } from "./remote-call.js";
+import { BinderStatistics } from "./statistics.js";
+import {
+  formatUniversalAddress,
+  isWildcardHost,
+  NO_TRANSPORT_ADDRESS,
+  netidInfo,
+  netidOf,
+  parseUniversalAddress,
+  transportToUniversal,
+  universalAddressPort,
+  universalToTransport,
+} from "./universal-address.js";
+
+/** Options of createBinder. Defaults in {@link BINDER_DEFAULTS}. */
+export interface BinderOptions extends AuthorizationOptions {
+  /** Forward CALLIT, BCAST and INDIRECT to registered UDP services (as `rpcbind -r`). */
+  readonly remoteCalls?: boolean;
+  /** How long a forwarded call may wait for the service's reply. */
+  readonly remoteCallTimeoutMs?: number;
+  /** The registrations, to share or inspect. Default: a new Registry. */
+  readonly registry?: Registry;
+  /** Options of the binder's server; the binder's defaults lower maxRecordBytes to 1 MiB. */
+  readonly server?: ServerOptions;
+  /** GETTIME's clock, in ms since the epoch. Default Date.now. */
+  readonly now?: () => number;
+  /** This host's interfaces, for the addresses GETADDR merges. Default os.networkInterfaces. */
+  readonly interfaces?: () => InterfaceList;
+}
+
+/** The defaults of BinderOptions. */
+export const BINDER_DEFAULTS = Object.freeze({
+  remoteCalls: true,
+  remoteCallTimeoutMs: 5000,
+  maxRecordBytes: 1024 * 1024,
+});
+
+/** A running binder. */
+export interface Binder {
+  /** The server the binder's programs are served by; other programs may be added to it. */
+  readonly server: Server;
+  /** The registrations. */
+  readonly registry: Registry;
+  /** The counters GETSTAT returns. */
+  readonly statistics: BinderStatistics;
+  /** The addresses listened on. */
+  readonly addresses: readonly Address[];
+  /**
+   * Listens on an address (`tcp://127.0.0.1:111`, `udp://…`, `unix:///run/rpcbind.sock`)
+   * and registers the binder there, as rpcbind registers itself. Refuses a
+   * Unix socket path where something answers, or that is not a socket.
+   */
+  listen(address: AddressLike): Promise<Address>;
+  /** Stops listening and lets running calls finish; removes the Unix socket files it made. */
+  close(): Promise<void>;
+  /** Closes everything now. */
+  destroy(): Promise<void>;
+}
+
+/** rpcbind's versions, newest first: the order of its own registrations. */
+const OWN_VERSIONS: Readonly<Record<string, readonly number[]>> = {
+  tcp6: [4, 3],
+  udp6: [4, 3],
+  tcp: [4, 3, 2],
+  udp: [4, 3, 2],
+  local: [4, 3],
+};
+
+/** Makes a binder; call `listen` for each address. */
+export function createBinder(options: BinderOptions = {}): Binder {
+  return new RpcBinder(options);
+}
+
+class RpcBinder implements Binder {
+  readonly server: Server;
+  readonly registry: Registry;
+  readonly statistics = new BinderStatistics();
+  readonly #options: BinderOptions;
+  readonly #remote: RemoteCalls;
+  readonly #now: () => number;
+  readonly #interfaces: (() => InterfaceList) | undefined;
+
+  constructor(options: BinderOptions) {
+    this.#options = options;
+    this.registry = options.registry ?? new Registry();
+    this.#now = options.now ?? Date.now;
+    this.#interfaces = options.interfaces;
+    this.#remote = new RemoteCalls(options.remoteCallTimeoutMs ?? BINDER_DEFAULTS.remoteCallTimeoutMs);
+    this.server = createServer({ maxRecordBytes: BINDER_DEFAULTS.maxRecordBytes, ...options.server });
+    this.server.addProgram(PmapProgV2, this.#portmapper());
+    const v3 = this.#rpcbind(3);
+    this.server.addProgram(RpcbprogV3, { ...v3.common, callit: (a, ctx) => v3.remote(a, ctx, false) });
+    const v4 = this.#rpcbind(4);
+    this.server.addProgram(RpcbprogV4, {
+      ...v4.common,
+      bcast: (a, ctx) => v4.remote(a, ctx, false),
+      indirect: (a, ctx) => v4.remote(a, ctx, true),
+      ...v4.only4,
+    });
+  }
+
+  get addresses(): readonly Address[] {
+    return this.server.addresses;
+  }
+
+  async listen(address: AddressLike): Promise<Address> {
+    const parsed = parseAddress(address);
+    if (parsed.protocol === "unix") await checkSocketPath(parsed.path);
+    const bound = await this.server.listen(parsed);
+    this.#registerOwn();
+    return bound;
+  }
+
+  async close(): Promise<void> {
+    this.#remote.destroy();
+    await this.server.close();
+  }
+
+  async destroy(): Promise<void> {
+    this.#remote.destroy();
+    await this.server.destroy();
+  }
+
+  /** rpcbind registers program 100000 at each of its addresses: ours, in its order. */
+  #registerOwn(): void {
+    const own: Registration[] = [];
+    for (const netid of Object.keys(OWN_VERSIONS)) {
+      for (const address of this.server.addresses) {
+        if (netidOf(address) !== netid) continue;
+        for (const version of OWN_VERSIONS[netid]) {
+          own.push({
+            program: PMAP_PROG,
+            version,
+            netid,
+            address: formatUniversalAddress(address),
+            owner: SUPERUSER,
+          });
+        }
+      }
+    }
+    this.registry.setOwn(own);
+  }
+
+  #portmapper() {
+    const stats = this.statistics;
+    const registry = this.registry;
+    return {
+      null: () => {
+        stats.procedure(2, 0);
+        return null;
+      },
+      set: (m: { prog: number; vers: number; prot: number; port: number }, ctx: CallContext) => {
+        stats.procedure(2, 1);
+        const owner = this.#authorize(ctx, 2, undefined);
+        const netid = netidOfIpProtocol(m.prot);
+        const ok =
+          netid !== undefined &&
+          registry.set({
+            program: m.prog,
+            version: m.vers,
+            netid,
+            address: `0.0.0.0.${(m.port >> 8) & 255}.${m.port & 255}`,
+            owner,
+          });
+        stats.set(2, ok);
+        return ok;
+      },
+      unset: (m: { prog: number; vers: number }, ctx: CallContext) => {
+        stats.procedure(2, 2);
+        const owner = this.#authorize(ctx, 2, undefined);
+        // pmap_svc.c: both protocols are tried; either one succeeding is a success.
+        const tcp = registry.unset(m.prog, m.vers, "tcp", owner);
+        const udp = registry.unset(m.prog, m.vers, "udp", owner);
+        stats.unset(2, tcp || udp);
+        return tcp || udp;
+      },
+      getport: (m: { prog: number; vers: number; prot: number }) => {
+        stats.procedure(2, 3);
+        const port = registry.getPort(m.prog, m.vers, m.prot);
+        const netid = netidOfIpProtocol(m.prot);
+        if (netid !== undefined) stats.lookup(2, m.prog, m.vers, netid, port !== 0);
+        return port;
+      },
+      dump: () => {
+        stats.procedure(2, 4);
+        let list: Pmaplist | null = null;
+        const mappings = registry.mappings();
+        for (let i = mappings.length - 1; i >= 0; i--) list = { map: mappings[i], next: list };
+        return list;
+      },
+      callit: async (args: RpcbRmtcallargs, ctx: CallContext) => {
+        stats.procedure(2, 5);
+        const { address, results } = await this.#remoteCall(args, ctx, 2, false);
+        return { port: universalAddressPort(address) ?? 0, res: results };
+      },
+    };
+  }
+
+  /** The procedures of rpcbind version 3 (`common` and CALLIT) and 4 (all of them). */
+  #rpcbind(version: 3 | 4) {
+    const stats = this.statistics;
+    const registry = this.registry;
+    const lookup = (r: Rpcb, ctx: CallContext, procedure: number, anyVersion: boolean): string => {
+      stats.procedure(version, procedure);
+      // rpcbind answers for the netid the question came over, whatever r_netid says.
+      const netid = transportNetid(ctx.peer);
+      const found = registry.find(r.r_prog, r.r_vers, netid);
+      let answer = "";
+      if (found !== undefined && (anyVersion || found.version === r.r_vers)) {
+        answer = this.#merge(ctx.peer, found.address, netid, r.r_addr) ?? found.address;
+      }
+      stats.lookup(version, r.r_prog, r.r_vers, netid, answer !== "");
+      return answer;
+    };
+    const common = {
+      null: () => {
+        stats.procedure(version, 0);
+        return null;
+      },
+      set: (r: Rpcb, ctx: CallContext) => {
+        stats.procedure(version, 1);
+        const owner = this.#authorize(ctx, version, r.r_owner);
+        const ok = registry.set({
+          program: r.r_prog,
+          version: r.r_vers,
+          netid: r.r_netid,
+          address: r.r_addr,
+          owner,
+        });
+        stats.set(version, ok);
+        return ok;
+      },
+      unset: (r: Rpcb, ctx: CallContext) => {
+        stats.procedure(version, 2);
+        const owner = this.#authorize(ctx, version, r.r_owner);
+        const ok = registry.unset(r.r_prog, r.r_vers, r.r_netid, owner);
+        stats.unset(version, ok);
+        return ok;
+      },
+      getaddr: (r: Rpcb, ctx: CallContext) => lookup(r, ctx, 3, true),
+      dump: () => {
+        stats.procedure(version, 4);
+        let list: RpList | null = null;
+        const entries = registry.list();
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const e = entries[i];
+          list = {
+            rpcb_map: {
+              r_prog: e.program,
+              r_vers: e.version,
+              r_netid: e.netid,
+              r_addr: e.address,
+              r_owner: e.owner,
+            },
+            rpcb_next: list,
+          };
+        }
+        return list;
+      },
+      gettime: () => {
+        stats.procedure(version, 6);
+        return Math.floor(this.#now() / 1000) >>> 0;
+      },
+      uaddr2taddr: (uaddr: string, ctx: CallContext) => {
+        stats.procedure(version, 7);
+        return universalToTransport(uaddr, transportNetid(ctx.peer)) ?? NO_TRANSPORT_ADDRESS;
+      },
+      taddr2uaddr: (taddr: Netbuf, ctx: CallContext) => {
+        stats.procedure(version, 8);
+        // libtirpc's xdr_netbuf refuses a buffer longer than its maxlen.
+        if (taddr.buf.length > taddr.maxlen)
+          throw new RpcError("GARBAGE_ARGS", "netbuf longer than its maxlen");
+        return transportToUniversal(taddr.buf, transportNetid(ctx.peer)) ?? "";
+      },
+    };
+    const remote = async (args: RpcbRmtcallargs, ctx: CallContext, indirect: boolean) => {
+      stats.procedure(version, indirect ? 10 : 5);
+      const { address, results } = await this.#remoteCall(args, ctx, version, indirect);
+      return { addr: address, results };
+    };
+    const only4 = {
+      getversaddr: (r: Rpcb, ctx: CallContext) => lookup(r, ctx, 9, false),
+      getaddrlist: (r: Rpcb, ctx: CallContext) => {
+        stats.procedure(4, 11);
+        const netid = transportNetid(ctx.peer);
+        const family = netidInfo(netid)?.family;
+        const entries: RpcbEntryList[] = [];
+        let last: string | undefined;
+        for (const e of registry.findAll(r.r_prog, r.r_vers)) {
+          const info = netidInfo(e.netid);
+          if (info === undefined || info.family !== family) continue;
+          last = this.#merge(ctx.peer, e.address, e.netid, r.r_addr);
+          if (last === undefined) continue;
+          entries.push({
+            rpcb_entry_map: {
+              r_maddr: last,
+              r_nc_netid: info.netid,
+              r_nc_semantics: info.semantics,
+              r_nc_protofmly: info.family,
+              r_nc_proto: info.proto,
+            },
+            rpcb_entry_next: null,
+          });
+        }
+        stats.lookup(4, r.r_prog, r.r_vers, netid, last !== undefined && last !== "");
+        for (let i = entries.length - 2; i >= 0; i--) entries[i].rpcb_entry_next = entries[i + 1];
+        return entries[0] ?? null;
+      },
+      getstat: () => {
+        stats.procedure(4, 12);
+        return stats.snapshot();
+      },
+    };
+    return { common, remote, only4 };
+  }
+
+  /** The owner for a SET or UNSET, or AUTH_ERROR (AUTH_TOOWEAK) as rpcbind refuses it. */
+  #authorize(ctx: CallContext, version: number, statedOwner: string | undefined): string {
+    const verdict = authorize(ctx.peer, ctx.credentials, version, statedOwner, this.#options);
+    if (!verdict.allowed) throw new AuthError(AuthStat.AUTH_TOOWEAK, callTarget(ctx));
+    return verdict.owner;
+  }
+
+  #merge(caller: Peer, registered: string, netid: string, hint: string): string | undefined {
+    return mergeAddress(caller, registered, netid, hint, this.#interfaces?.());
+  }
+
+  /**
+   * rpcbind's rpcbproc_callit_com: forwards over UDP only. CALLIT and BCAST
+   * stay quiet when anything goes wrong (a broadcast must not be drowned in
+   * complaints); INDIRECT says what.
+   */
+  async #remoteCall(
+    args: RpcbRmtcallargs,
+    ctx: CallContext,
+    version: number,
+    indirect: boolean,
+  ): Promise<{ address: string; results: Uint8Array }> {
+    const quiet = (reason: string): never => {
+      throw noReply(reason);
+    };
+    if (ctx.peer.protocol !== "udp") return quiet("remote calls are taken over UDP only");
+    if (isForwardingRefused(args.prog, args.proc, this.#options.insecure ?? false)) {
+      throw new AuthError(AuthStat.AUTH_TOOWEAK, callTarget(ctx));
+    }
+    const netid = transportNetid(ctx.peer);
+    const found = this.registry.find(args.prog, args.vers, netid);
+    const call = { prog: args.prog, vers: args.vers, proc: args.proc };
+    this.statistics.remoteCall(version, indirect, call, netid, found?.version === args.vers);
+    if (found === undefined) {
+      if (indirect) throw new RpcError("PROG_UNAVAIL", `program ${args.prog} is not registered on ${netid}`);
+      return quiet("not registered");
+    }
+    if (found.version !== args.vers) {
+      // rpcbind answers PROG_MISMATCH with the versions registered; a handler cannot send that yet.
+      if (indirect)
+        throw new RpcError("PROG_UNAVAIL", `program ${args.prog} version ${args.vers} is not registered`);
+      return quiet("version not registered");
+    }
+    const target = forwardingTarget(found);
+    if (!(this.#options.remoteCalls ?? BINDER_DEFAULTS.remoteCalls) || target === undefined) {
+      if (indirect) throw new RpcError("SYSTEM_ERR", "remote calls are not forwarded");
+      return quiet("remote calls are not forwarded");
+    }
+    const key = `${ctx.peer.host}|${ctx.peer.port}|${ctx.xid}|${version}|${ctx.procedure}`;
+    let results: Uint8Array;
+    try {
+      results = await this.#remote.forward(key, target, args, ctx.credentials);
+    } catch (error) {
+      if (indirect) throw new RpcError("SYSTEM_ERR", "the forwarded call failed", { cause: error });
+      return quiet("the forwarded call failed");
+    }
+    const address = this.#merge(ctx.peer, found.address, found.netid, "") ?? found.address;
+    return { address, results };
+  }
+}
+
+/**
+ * What a handler throws when rpcbind would send no reply at all. The
+ * server has no way to stay silent yet, so the caller gets SYSTEM_ERR (a
+ * broadcaster ignores it; a direct caller learns sooner than by timing out).
+ */
+function noReply(reason: string): RpcError {
+  return new RpcError("SYSTEM_ERR", `${reason} (rpcbind would not answer)`);
+}
+
+function callTarget(ctx: CallContext): CallTarget {
+  return {
+    program: ctx.program,
+    version: ctx.version,
+    procedure: ctx.procedure,
+    label: `${ctx.procedureName} v${ctx.version}`,
+  };
+}
+
+/** The netid of the transport a call came over: what rpcbind looks registrations up by. */
+export function transportNetid(peer: Peer): string {
+  return netidOf(peer);
+}
+
+/** Where to forward a call for a registration: its address, with a wildcard host made loopback. */
+function forwardingTarget(registration: Registration): InetAddress | undefined {
+  const address = parseUniversalAddress(registration.address, registration.netid);
+  if (address === undefined || address.protocol !== "udp") return undefined;
+  if (!isWildcardHost(address.host)) return address;
+  return { ...address, host: address.host.includes(":") ? "::1" : "127.0.0.1" };
+}
+
+/**
+ * rpcbind would take the path over, losing a running binder's socket; we
+ * refuse a path where something answers, and a path that is not a socket.
+ */
+async function checkSocketPath(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket: not removing it`);
+  const live = await new Promise<boolean>((resolve) => {
+    const socket = connect(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+  if (live) throw new Error(`${path} is in use: another binder (rpcbind?) is listening there`);
+}

@@ -1,0 +1,48 @@
+/**
+ * The binder: a drop-in rpcbind (portmapper version 2, rpcbind versions 3
+ * and 4) built on the once-rpc server from our own generated code, its
+ * registry, universal addresses, and registering a server with a binder.
+ * Imported as `once-rpc/binder`.
+ */
+export { type InterfaceList, mergeAddress } from "./address-merge.js";
+export { type Authorization, type AuthorizationOptions, authorize, ownerOfUid } from "./authorization.js";
+export { BINDER_DEFAULTS, type Binder, type BinderOptions, createBinder, transportNetid } from "./binder.js";
+export * as pmapProt from "./protocol/pmap_prot.js";
+export { PmapProgV2 } from "./protocol/pmap_prot.js";
+export * as rpcbProt from "./protocol/rpcb_prot.js";
+export { RpcbprogV3, RpcbprogV4 } from "./protocol/rpcb_prot.js";
+export {
+  type Registered,
+  type RegisterOptions,
+  registerServer,
+} from "./register.js";
+export {
+  ipProtocolOf,
+  netidOfIpProtocol,
+  type Registration,
+  Registry,
+  SUPERUSER,
+  UNKNOWN_OWNER,
+} from "./registry.js";
+export { isForwardingRefused } from "./remote-call.js";
+export { BinderStatistics } from "./statistics.js";
+export {
+  formatIPv6,
+  formatUniversalAddress,
+  isLoopbackHost,
+  isWildcardHost,
+  Netid,
+  type NetidInfo,
+  NO_TRANSPORT_ADDRESS,
+  netidInfo,
+  netidOf,
+  type ProtocolFamily,
+  parseIPv4,
+  parseIPv6,
+  parseUniversalAddress,
+  type TransportAddress,
+  transportToUniversal,
+  universalAddressPort,
+  universalToTransport,
+  unmapIPv4,
+} from "./universal-address.js";
