@@ -4,53 +4,76 @@
  * writes every whole frame back as it came (no decoding, no dispatch). Both
  * do what an RPC on Node cannot avoid, and in the cheapest way we know:
  * writes of one tick batched into one vectored write (cork, uncork on the
- * next tick) on the client, the frames of one read echoed by one write on the
- * server, and replies matched to calls in order (the server answers in order),
- * with no xid, no table and no timer. What once-rpc adds on top (XDR, the
+ * next tick) on the client, the frames of one read echoed by one vectored
+ * write on the server, a frame copied only when it spans reads, and replies
+ * matched to calls in order (the server answers in order), with no xid, no
+ * table and no timer. What once-rpc adds on top (XDR, the
  * RPC header, xids, deadlines, dispatch) is the difference from this row.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 const PREFIX_BYTES = 4;
 
-/** Splits a byte stream into frames of a 4-byte big-endian length and that many bytes. */
+/**
+ * Splits a byte stream into frames of a 4-byte big-endian length and that
+ * many bytes. Frames inside one read come as one view of it; a frame spread
+ * over reads is copied once, its own bytes only (as once-rpc's record
+ * decoder does).
+ */
 export class LengthPrefixedFramer {
-  readonly #onFrames: (bytes: Buffer, frames: number) => void;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #onFrames: (frames: Buffer, count: number) => void;
+  /** Pieces of the frame being reassembled, its prefix first. */
+  #pieces: Buffer[] = [];
+  #have = 0;
+  /** Bytes of the frame being reassembled, prefix included; 0 while its prefix is incomplete. */
+  #need = 0;
 
-  /**
-   * `onFrames` gets whole frames, prefixes included: `frames` of them
-   * back to back in `bytes` (a view of what was read when they came in one
-   * read, a copy when a frame spanned reads).
-   */
-  constructor(onFrames: (bytes: Buffer, frames: number) => void) {
+  /** `onFrames` gets whole frames, prefixes included: `count` of them back to back. */
+  constructor(onFrames: (frames: Buffer, count: number) => void) {
     this.#onFrames = onFrames;
   }
 
   push(chunk: Buffer): void {
-    if (this.#buffered > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered < PREFIX_BYTES) return;
-      const head = this.#chunks[0].length >= PREFIX_BYTES ? this.#chunks[0] : Buffer.concat(this.#chunks);
-      if (this.#buffered < PREFIX_BYTES + head.readUInt32BE(0)) return;
-      chunk = Buffer.concat(this.#chunks, this.#buffered);
-      this.#chunks = [];
-      this.#buffered = 0;
+    let p = 0;
+    const n = chunk.length;
+    if (this.#have > 0) {
+      if (this.#need === 0) {
+        // The prefix itself was split: gather its four bytes first.
+        const head = Buffer.concat([...this.#pieces, chunk.subarray(0, PREFIX_BYTES - this.#have)]);
+        if (head.length < PREFIX_BYTES) {
+          this.#pieces = [head];
+          this.#have = head.length;
+          return;
+        }
+        this.#need = PREFIX_BYTES + head.readUInt32BE(0);
+        p = PREFIX_BYTES - this.#have;
+        this.#pieces = [head];
+        this.#have = PREFIX_BYTES;
+      }
+      const take = Math.min(this.#need - this.#have, n - p);
+      this.#pieces.push(chunk.subarray(p, p + take));
+      this.#have += take;
+      p += take;
+      if (this.#have < this.#need) return;
+      const frame = Buffer.concat(this.#pieces, this.#need);
+      this.#pieces = [];
+      this.#have = 0;
+      this.#need = 0;
+      this.#onFrames(frame, 1);
     }
-    let end = 0;
-    let frames = 0;
-    while (end + PREFIX_BYTES <= chunk.length) {
-      const next = end + PREFIX_BYTES + chunk.readUInt32BE(end);
-      if (next > chunk.length) break;
-      end = next;
-      frames++;
+    const start = p;
+    let count = 0;
+    while (p + PREFIX_BYTES <= n) {
+      const end = p + PREFIX_BYTES + chunk.readUInt32BE(p);
+      if (end > n) break;
+      count++;
+      p = end;
     }
-    if (frames > 0) this.#onFrames(end === chunk.length ? chunk : chunk.subarray(0, end), frames);
-    if (end < chunk.length) {
-      this.#chunks.push(chunk.subarray(end));
-      this.#buffered = chunk.length - end;
+    if (count > 0) this.#onFrames(start === 0 && p === n ? chunk : chunk.subarray(start, p), count);
+    if (p < n) {
+      this.#pieces.push(chunk.subarray(p));
+      this.#have = n - p;
+      this.#need = this.#have >= PREFIX_BYTES ? PREFIX_BYTES + chunk.readUInt32BE(p) : 0;
     }
   }
 }
@@ -58,8 +81,13 @@ export class LengthPrefixedFramer {
 /** The echo server of the floor, listening on 127.0.0.1. */
 export async function startFloorServer(): Promise<{ server: Server; port: number }> {
   const server = createServer({ noDelay: true }, (socket) => {
-    const framer = new LengthPrefixedFramer((bytes) => socket.write(bytes));
-    socket.on("data", (chunk: Buffer) => framer.push(chunk));
+    const framer = new LengthPrefixedFramer((frames) => socket.write(frames));
+    // Whatever one read completes goes back in one vectored write.
+    socket.on("data", (chunk: Buffer) => {
+      socket.cork();
+      framer.push(chunk);
+      socket.uncork();
+    });
     socket.on("error", () => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
@@ -81,7 +109,7 @@ export class FloorClient {
 
   private constructor(socket: Socket) {
     this.#socket = socket;
-    const framer = new LengthPrefixedFramer((bytes, frames) => this.#onFrames(bytes, frames));
+    const framer = new LengthPrefixedFramer((frames, count) => this.#onFrames(frames, count));
     socket.on("data", (chunk: Buffer) => framer.push(chunk));
   }
 
@@ -118,12 +146,12 @@ export class FloorClient {
     this.#socket.destroy();
   }
 
-  #onFrames(bytes: Buffer, frames: number): void {
+  #onFrames(frames: Buffer, count: number): void {
     let at = 0;
-    for (let i = 0; i < frames; i++) {
-      const end = at + PREFIX_BYTES + bytes.readUInt32BE(at);
+    for (let i = 0; i < count; i++) {
+      const end = at + PREFIX_BYTES + frames.readUInt32BE(at);
       const resolve = this.#waiting[this.#head++];
-      resolve(bytes.subarray(at, end));
+      resolve(frames.subarray(at, end));
       at = end;
     }
     // Drop answered callers now and then rather than shifting the array on every reply.
