@@ -52,7 +52,12 @@ export class RemoteCalls {
   ): Promise<Uint8Array> {
     const running = this.#inFlight.get(key);
     if (running !== undefined) return running;
-    const channel = createChannel(target, { auth: forwardedAuth(credentials), timeoutMs: this.#timeoutMs });
+    // Sent once, as rpcbind does: the caller retransmits, and a slow service is not called again meanwhile.
+    const channel = createChannel(target, {
+      auth: forwardedAuth(credentials),
+      timeoutMs: this.#timeoutMs,
+      retransmitInitialMs: this.#timeoutMs,
+    });
     this.#channels.add(channel);
     const procedure: BoundProcedure<Uint8Array, Uint8Array> = {
       program: call.prog,
