@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { allowedCpus, pin } from "./lib/affinity.js";
 import { buildCPeers, type CPeers, runCClient, startCServer } from "./lib/c-peers.js";
 import { type CallContender, type CallMeasurement, measureCalls } from "./lib/calls.js";
-import { ClientWorker } from "./lib/client-worker.js";
+import { ClientProcess } from "./lib/client-process.js";
 import { BULK_BYTES, type Procedure } from "./lib/payloads.js";
 import { startNodeServer } from "./lib/servers.js";
 import { grouped, machineLine, markdownTable } from "./lib/table.js";
@@ -101,12 +101,12 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
     const grpcServer = await startNodeServer("grpc");
     cleanups.push(() => grpcServer.stop());
 
-    // Each Node client in a worker thread of its own; each checks its echoes before it is timed.
+    // Each Node client in a process of its own; each checks its echoes before it is timed.
     const both: Procedure[] = ["small", "bulk"];
-    const start = async (spec: Parameters<typeof ClientWorker.start>[0]) => {
-      const worker = await ClientWorker.start(spec);
-      cleanups.push(() => worker.close());
-      return worker;
+    const start = async (spec: Parameters<typeof ClientProcess.start>[0]) => {
+      const client = await ClientProcess.start(spec);
+      cleanups.push(() => client.close());
+      return client;
     };
     const onceTcp = await start({ kind: "once-rpc", address: onceServer.tcp, procedures: both });
     const onceUdp = await start({ kind: "once-rpc", address: onceServer.udp, procedures: ["small"] });
@@ -123,12 +123,12 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
 
     const js = (
       name: string,
-      worker: ClientWorker,
+      client: ClientProcess,
       procedure: Procedure,
       inFlight: number,
     ): CallContender => ({
       name,
-      batch: (calls) => worker.batch(procedure, calls, inFlight),
+      batch: (calls) => client.batch(procedure, calls, inFlight),
     });
     // The C client is sequential; each sample is one run of it, its own untimed calls first.
     const c = (procedure: Procedure): CallContender => ({
@@ -160,7 +160,7 @@ export async function runRpcBench(options: RpcBenchOptions = {}): Promise<RpcBen
 
     write(
       `Correctness checks passed. ${samples} samples of ~${timing.batchMs} ms per row, round-robin; ` +
-        `each server in a process and each Node client in a worker thread of its own.\n`,
+        `each server in a process and each Node client in a process of its own.\n`,
     );
     const rows: RpcBenchRow[] = [];
     const serverPids = [cServer.pid, onceServer.pid, floorServer.pid, grpcServer.pid];

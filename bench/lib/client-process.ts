@@ -1,13 +1,18 @@
 /**
- * The Node clients of the RPC benchmark, one worker thread each. A worker
- * has its own V8 heap, so one client's garbage (grpc-js's, say) is never
- * collected on another's time, and the heap each one grows is its own, as in
- * a process that uses one RPC library. Only one worker is busy at a time:
- * the main thread asks for a batch and waits for its timing, which the
- * worker takes itself (no message crosses threads while calls are timed).
+ * The Node clients of the RPC benchmark, one process each, as a program that
+ * uses one RPC library would run: one client's garbage (grpc-js's, say) is
+ * never collected on another's time. Worker threads were tried first: in a
+ * worker, V8 ran a full mark-compact every ~12 ms under once-rpc's 64 KiB
+ * echo (5 ms at the 99th percentile, half the calls/s of the same client in
+ * a main thread), which is not what an application would see.
+ *
+ * Only one client is busy at a time: the benchmark asks for a batch over IPC
+ * and waits for its timing, which the client takes itself (no message
+ * crosses processes while calls are timed).
  */
 import assert from "node:assert/strict";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createClient } from "once-rpc";
 import { EchoProgV1 } from "../generated/echo.js";
 import { type CallSample, driveCalls } from "./calls.js";
@@ -15,7 +20,7 @@ import { FloorClient } from "./floor.js";
 import { connectGrpc } from "./grpc.js";
 import { floorFrame, type Procedure, sampleBulk, sampleSmall } from "./payloads.js";
 
-/** Which client a worker runs, and where it sends its calls. */
+/** Which client a process runs, and where it sends its calls. */
 export type ClientSpec =
   /** once-rpc's createClient on `tcp://…` or `udp://…`. */
   | { readonly kind: "once-rpc"; readonly address: string; readonly procedures: readonly Procedure[] }
@@ -31,19 +36,21 @@ interface BatchRequest {
   readonly inFlight: number;
 }
 
-type WorkerReply =
+type ClientReply =
   | { readonly id: number; readonly sample: CallSample }
   | { readonly id: number; readonly error: string };
 
-/** A client in a worker thread. */
-export class ClientWorker {
-  readonly #worker: Worker;
+/** A client in a process of its own. */
+export class ClientProcess {
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
   #nextId = 1;
   readonly #waiting = new Map<number, { resolve(s: CallSample): void; reject(e: Error): void }>();
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.on("message", (reply: WorkerReply) => {
+  private constructor(child: ChildProcess, exited: Promise<void>) {
+    this.#child = child;
+    this.#exited = exited;
+    child.on("message", (reply: ClientReply) => {
       const waiter = this.#waiting.get(reply.id);
       if (waiter === undefined) return;
       this.#waiting.delete(reply.id);
@@ -54,31 +61,37 @@ export class ClientWorker {
       for (const waiter of this.#waiting.values()) waiter.reject(error);
       this.#waiting.clear();
     };
-    worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`a client worker exited (${code})`)));
+    child.on("error", fail);
+    child.on("exit", (code) => fail(new Error(`a client process exited (code ${code})`)));
   }
 
-  /** Starts the worker; resolves once its client is connected and has echoed every procedure correctly. */
-  static async start(spec: ClientSpec): Promise<ClientWorker> {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { benchClient: spec } });
-    // Only our own listeners are removed: Worker keeps its port referenced through listeners of its own.
-    let onMessage = (_m: WorkerReply) => {};
+  /**
+   * Forks the client; resolves once it is connected and has echoed every
+   * procedure correctly. It inherits this process's CPU affinity and
+   * execArgv (so `node --cpu-prof` profiles it too).
+   */
+  static async start(spec: ClientSpec): Promise<ClientProcess> {
+    const child = fork(fileURLToPath(import.meta.url), [JSON.stringify(spec)], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let onMessage = (_m: ClientReply) => {};
     let onError = (_e: Error) => {};
-    let onExit = (_code: number) => {};
+    let onExit = (_code: number | null) => {};
     try {
       await new Promise<void>((resolve, reject) => {
         onMessage = (m) => ("error" in m ? reject(new Error(m.error)) : resolve());
         onError = reject;
-        onExit = (code) => reject(new Error(`the ${spec.kind} client worker exited (${code})`));
-        worker.once("message", onMessage).once("error", onError).once("exit", onExit);
+        onExit = (code) => reject(new Error(`the ${spec.kind} client exited (code ${code})`));
+        child.once("message", onMessage).once("error", onError).once("exit", onExit);
       });
     } catch (error) {
-      await worker.terminate();
+      child.kill();
       throw error;
     } finally {
-      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+      child.off("message", onMessage).off("error", onError).off("exit", onExit);
     }
-    return new ClientWorker(worker);
+    return new ClientProcess(child, exited);
   }
 
   /** Times `calls` calls of `procedure` with `inFlight` outstanding. */
@@ -86,20 +99,20 @@ export class ClientWorker {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, procedure, calls, inFlight } satisfies BatchRequest);
+      this.#child.send({ id, procedure, calls, inFlight } satisfies BatchRequest);
     });
   }
 
-  /** Ends the worker (its client's socket goes with it). */
+  /** Ends the client process (its socket goes with it). */
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    if (this.#child.connected) this.#child.disconnect();
+    await this.#exited;
   }
 }
 
-/** In the worker: makes the client, checks its echoes, then runs batches on request. */
-async function runWorker(spec: ClientSpec): Promise<void> {
-  const port = parentPort;
-  if (port === null) throw new Error("not a worker");
+/** In the client process: makes the client, checks its echoes, then runs batches on request. */
+async function runClient(spec: ClientSpec): Promise<void> {
+  const send = (m: ClientReply) => process.send?.(m);
   const small = sampleSmall();
   const bulk = sampleBulk();
   const calls: { [P in Procedure]?: () => Promise<unknown> } = {};
@@ -129,9 +142,9 @@ async function runWorker(spec: ClientSpec): Promise<void> {
     if (spec.procedures.includes("bulk"))
       assert.deepEqual(Uint8Array.from((await client.bulk(grpcBulk)).data), bulk, "64 KiB echo");
   }
-  port.on("message", (request: BatchRequest) => {
+  process.on("message", (request: BatchRequest) => {
     const call = calls[request.procedure];
-    const reply = (m: WorkerReply) => port.postMessage(m);
+    const reply = send;
     if (call === undefined) {
       reply({ id: request.id, error: `${spec.kind}: no ${request.procedure} calls` });
       return;
@@ -141,16 +154,18 @@ async function runWorker(spec: ClientSpec): Promise<void> {
       (error: unknown) => reply({ id: request.id, error: `${spec.kind}: ${String(error)}` }),
     );
   });
-  port.postMessage({ id: 0, sample: { calls: 0, elapsedNs: 0, p50Ns: 0, p99Ns: 0 } } satisfies WorkerReply);
+  // The parent going away ends the client, whatever its socket is doing.
+  process.once("disconnect", () => process.exit(0));
+  send({ id: 0, sample: { calls: 0, elapsedNs: 0, p50Ns: 0, p99Ns: 0 } });
 }
 
-const startedAs = (workerData as { benchClient?: ClientSpec } | null)?.benchClient;
-if (!isMainThread && startedAs !== undefined) {
-  const spec = startedAs;
-  runWorker(spec).catch((error: unknown) =>
-    parentPort?.postMessage({
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const spec = JSON.parse(process.argv[2] ?? "{}") as ClientSpec;
+  runClient(spec).catch((error: unknown) => {
+    process.send?.({
       id: 0,
       error: `${spec.kind} client: ${error instanceof Error ? error.message : String(error)}`,
-    } satisfies WorkerReply),
-  );
+    } satisfies ClientReply);
+    process.disconnect?.();
+  });
 }
