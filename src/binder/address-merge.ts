@@ -23,7 +23,9 @@ export type InterfaceList = NodeJS.Dict<NetworkInterfaceInfo[]>;
  * The universal address of `registered` (on `netid`) as `caller` should use
  * it, or undefined when rpcbind's addrmerge fails (the caller then gets the
  * registered address as it is):
- * - a caller on the Unix socket gets the registered address;
+ * - for a caller on the Unix socket it fails (rpcbind cannot write the
+ *   caller's address as a universal address): GETADDR then answers the
+ *   registered address, and GETADDRLIST leaves the entry out;
  * - otherwise the host becomes that of the first interface whose network
  *   contains the hint (`hint`, when it is of the caller's family, else the
  *   caller's address), or failing that the first interface of that family,
@@ -38,7 +40,7 @@ export function mergeAddress(
 ): string | undefined {
   const info = netidInfo(netid);
   if (info === undefined) return undefined;
-  if (caller.protocol === "unix") return registered;
+  if (caller.protocol === "unix") return undefined;
   const callerBytes = ipBytes(unmapIPv4(caller.host));
   if (callerBytes === undefined) return undefined;
   let hintBytes = callerBytes;

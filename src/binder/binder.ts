@@ -16,6 +16,7 @@ import {
   type Peer,
   parseAddress,
 } from "../transport/index.js";
+import { xdrVoid } from "../xdr/index.js";
 import { type InterfaceList, mergeAddress } from "./address-merge.js";
 import { type AuthorizationOptions, authorize } from "./authorization.js";
 import { PMAP_PROG, type Pmaplist, PmapProgV2 } from "./protocol/pmap_prot.js";
@@ -88,6 +89,17 @@ export interface Binder {
   destroy(): Promise<void>;
 }
 
+/** rpcbind's NULL procedure, which rpcb_prot.x leaves out. */
+const RPCBPROC_NULL = { name: "RPCBPROC_NULL", number: 0, args: xdrVoid, result: xdrVoid } as const;
+
+/**
+ * A version of RPCBPROG with its NULL procedure declared, so that a handler
+ * of ours answers it and GETSTAT counts it as rpcbind does.
+ */
+function withNull<D extends typeof RpcbprogV3 | typeof RpcbprogV4>(descriptor: D) {
+  return { ...descriptor, procedures: { null: RPCBPROC_NULL, ...descriptor.procedures } };
+}
+
 /** rpcbind's versions, newest first: the order of its own registrations. */
 const OWN_VERSIONS: Readonly<Record<string, readonly number[]>> = {
   tcp6: [4, 3],
@@ -120,9 +132,12 @@ class RpcBinder implements Binder {
     this.server = createServer({ maxRecordBytes: BINDER_DEFAULTS.maxRecordBytes, ...options.server });
     this.server.addProgram(PmapProgV2, this.#portmapper());
     const v3 = this.#rpcbind(3);
-    this.server.addProgram(RpcbprogV3, { ...v3.common, callit: (a, ctx) => v3.remote(a, ctx, false) });
+    this.server.addProgram(withNull(RpcbprogV3), {
+      ...v3.common,
+      callit: (a, ctx) => v3.remote(a, ctx, false),
+    });
     const v4 = this.#rpcbind(4);
-    this.server.addProgram(RpcbprogV4, {
+    this.server.addProgram(withNull(RpcbprogV4), {
       ...v4.common,
       bcast: (a, ctx) => v4.remote(a, ctx, false),
       indirect: (a, ctx) => v4.remote(a, ctx, true),

@@ -380,10 +380,9 @@ describe("rpcbind, version 4", () => {
         rpcb_entry_next: null,
       },
     });
+    // On the Unix socket rpcbind cannot merge addresses, so its GETADDRLIST is empty (GETADDR answers as registered).
     assert.equal(await client(RpcbprogV4, `unix://${unixPath}`).getaddrlist(rpcb(P, 1)), null);
-    const local = await client(RpcbprogV4, `unix://${unixPath}`).getaddrlist(rpcb(P, 3));
-    assert.equal(local?.rpcb_entry_map.r_maddr, "/run/p3.sock");
-    assert.equal(local?.rpcb_entry_map.r_nc_protofmly, "loopback");
+    assert.equal(await client(RpcbprogV4, `unix://${unixPath}`).getaddrlist(rpcb(P, 3)), null);
   });
 
   test("INDIRECT and BCAST forward; INDIRECT says what went wrong", async () => {
