@@ -5,7 +5,7 @@
  * `once gen` makes of pmap_prot.x and rpcb_prot.x. Answers follow Debian's
  * rpcbind 1.2.6; the differences are listed in docs/binder.md.
  */
-import { existsSync, lstatSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync } from "node:fs";
 import { connect } from "node:net";
 import { AuthError, AuthStat, type CallTarget, RpcError } from "../rpc/index.js";
 import { type CallContext, createServer, type Server, type ServerOptions } from "../server/index.js";
@@ -58,6 +58,11 @@ export interface BinderOptions extends AuthorizationOptions {
   readonly now?: () => number;
   /** This host's interfaces, for the addresses GETADDR merges. Default os.networkInterfaces. */
   readonly interfaces?: () => InterfaceList;
+  /**
+   * The permissions of the Unix sockets it listens on. Default 0o666, as
+   * rpcbind: every local user may register (see docs/binder.md on owners).
+   */
+  readonly unixSocketMode?: number;
 }
 
 /** The defaults of BinderOptions. */
@@ -65,6 +70,7 @@ export const BINDER_DEFAULTS = Object.freeze({
   remoteCalls: true,
   remoteCallTimeoutMs: 5000,
   maxRecordBytes: 1024 * 1024,
+  unixSocketMode: 0o666,
 });
 
 /** A running binder. */
@@ -153,6 +159,8 @@ class RpcBinder implements Binder {
     const parsed = parseAddress(address);
     if (parsed.protocol === "unix") await checkSocketPath(parsed.path);
     const bound = await this.server.listen(parsed);
+    if (parsed.protocol === "unix")
+      chmodSync(parsed.path, this.#options.unixSocketMode ?? BINDER_DEFAULTS.unixSocketMode);
     this.#registerOwn();
     return bound;
   }

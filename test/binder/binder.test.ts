@@ -6,7 +6,7 @@
  * same registrations; its answers are quoted where they are not obvious).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -165,6 +165,10 @@ describe("its own registrations", () => {
         .map((v) => `100000 ${v} 6 ${tcp.port}`)
         .concat([4, 3, 2].map((v) => `100000 ${v} 17 ${udp.port}`)),
     );
+  });
+
+  test("its Unix socket is open to every local user, as rpcbind's (mode 0666)", () => {
+    assert.equal(statSync(unixPath).mode & 0o777, 0o666);
   });
 
   test("a Unix socket path where a binder answers is refused", async () => {
