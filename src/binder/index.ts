@@ -21,6 +21,7 @@ export {
   netidOfIpProtocol,
   type Registration,
   Registry,
+  type RegistryOptions,
   SUPERUSER,
   UNKNOWN_OWNER,
 } from "./registry.js";

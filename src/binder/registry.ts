@@ -26,6 +26,12 @@ export const SUPERUSER = "superuser";
 /** The owner of a registration whose caller could not be identified. */
 export const UNKNOWN_OWNER = "unknown";
 
+/** Options of a Registry. */
+export interface RegistryOptions {
+  /** Registrations kept at most (besides the binder's own); a SET past it fails. Default 65,536. */
+  readonly maxEntries?: number;
+}
+
 /**
  * The registrations, in the order DUMP lists them: the binder's own first,
  * then the others in the order they were set.
@@ -33,6 +39,11 @@ export const UNKNOWN_OWNER = "unknown";
 export class Registry {
   #own: Registration[] = [];
   #entries: Registration[] = [];
+  readonly #maxEntries: number;
+
+  constructor(options: RegistryOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 65_536;
+  }
 
   /** Every registration, in DUMP order. */
   list(): readonly Registration[] {
@@ -57,10 +68,12 @@ export class Registry {
    * (program, version, netid) is registered already. Registering the same
    * address again is a success that changes nothing; another address is a
    * failure. Netids compare without regard to case, addresses exactly.
+   * Past `maxEntries` (a bound rpcbind does not have) a new one fails too.
    */
   set(entry: Registration): boolean {
     const found = this.find(entry.program, entry.version, entry.netid);
     if (found !== undefined && found.version === entry.version) return found.address === entry.address;
+    if (this.#entries.length >= this.#maxEntries) return false;
     this.#entries.push({ ...entry });
     return true;
   }

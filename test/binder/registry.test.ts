@@ -37,6 +37,16 @@ describe("SET", () => {
     assert.deepEqual(r.list(), [reg(3, "foo", "whatever")]);
   });
 
+  test("past maxEntries a new registration fails; the same one again still succeeds", () => {
+    const r = new Registry({ maxEntries: 2 });
+    assert.equal(r.set(reg(1, "tcp", "a")), true);
+    assert.equal(r.set(reg(2, "tcp", "b")), true);
+    assert.equal(r.set(reg(3, "tcp", "c")), false);
+    assert.equal(r.set(reg(1, "tcp", "a")), true);
+    r.unset(P, 1, "", "superuser");
+    assert.equal(r.set(reg(3, "tcp", "c")), true);
+  });
+
   test("lists in the order set, after the binder's own", () => {
     const r = new Registry();
     r.set(reg(1, "udp", "0.0.0.0.4.3"));
