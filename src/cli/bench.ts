@@ -27,7 +27,7 @@ The benchmarks are their own package in bench/ with their own dependencies.
 From a checkout of once-rpc:
   npm run bench:setup        install and build bench/ (after npm run build)
   npm run bench              build, set up and run 'once bench xdr'
-  once bench rpc --quick     a smoke run of the RPC suite (about 10 s)
+  once bench rpc --quick     a smoke run of the RPC suite (under 10 s)
 
 What is measured, and how: docs/benchmarks.md.
 `;
