@@ -76,9 +76,14 @@ export function readCallBody(reader: XdrReader, header: CallHeader): void {
   header.verifier = readOpaqueAuth(reader);
 }
 
+/** AUTH_NONE with an empty body, by far the most common credential and verifier: one shared object. */
+const NULL_AUTH: OpaqueAuth = Object.freeze({ flavor: 0, body: new Uint8Array(0) });
+
 function readOpaqueAuth(reader: XdrReader): OpaqueAuth {
   const flavor = reader.readUnsignedInt();
-  return { flavor, body: reader.readVariableOpaque(MAX_AUTH_BYTES) };
+  const length = reader.readLength(MAX_AUTH_BYTES, 1);
+  if (flavor === 0 && length === 0) return NULL_AUTH;
+  return { flavor, body: reader.readFixedOpaque(length) };
 }
 
 /** Writes an accepted reply's header: xid, REPLY, MSG_ACCEPTED, verf, accept_stat. */
@@ -158,10 +163,9 @@ export function readReplyBody(reader: XdrReader, header: ReplyHeader): void {
   const replyStat = reader.readUnsignedInt();
   header.replyStat = replyStat;
   if (replyStat === ReplyStat.MSG_ACCEPTED) {
-    const flavor = reader.readUnsignedInt();
-    const body = reader.readVariableOpaque(MAX_AUTH_BYTES);
-    // AUTH_NONE verifiers are by far the most common: no object for them.
-    header.verifier = flavor === 0 && body.length === 0 ? null : { flavor, body };
+    const verifier = readOpaqueAuth(reader);
+    // AUTH_NONE verifiers are by far the most common: null stands for them.
+    header.verifier = verifier === NULL_AUTH ? null : verifier;
     const stat = reader.readUnsignedInt();
     if (stat > AcceptStat.SYSTEM_ERR)
       throw reader.fail("BAD_ENUM", `${stat} is not an accept_stat`, reader.offset - 4);

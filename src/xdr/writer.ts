@@ -77,11 +77,11 @@ export class XdrWriter {
    */
   detach(): Uint8Array[] {
     const tail = this.#buf.subarray(this.#chunkStart, this.#pos);
-    if (this.#chunks.length === 0) return [tail.slice()];
+    if (this.#chunks.length === 0) return [copyToSlab(tail)];
     const own = this.#buf.buffer;
     const out: Uint8Array[] = [];
-    for (const chunk of this.#chunks) out.push(chunk.buffer === own ? chunk.slice() : chunk);
-    if (tail.length > 0) out.push(tail.slice());
+    for (const chunk of this.#chunks) out.push(chunk.buffer === own ? copyToSlab(chunk) : chunk);
+    if (tail.length > 0) out.push(copyToSlab(tail));
     return out;
   }
 
@@ -332,6 +332,29 @@ export class XdrWriter {
   #badValue(detail: string): XdrError {
     return this.fail(detail);
   }
+}
+
+// Small detached messages are carved out of shared slabs rather than each
+// getting an ArrayBuffer of its own: creating ArrayBuffers, and collecting
+// them, is what dominated a client's garbage at high call rates. A slab is
+// never written twice; it is freed when the last message in it is.
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_MESSAGE_BYTES = 4 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabPos = 0;
+
+function copyToSlab(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n > SLAB_MAX_MESSAGE_BYTES) return bytes.slice();
+  if (slabPos + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const start = slabPos;
+  slab.set(bytes, start);
+  // Keep the next message 8-byte aligned, as allocators do.
+  slabPos = (start + n + 7) & ~7;
+  return slab.subarray(start, start + n);
 }
 
 function concat(chunks: readonly Uint8Array[], tail: Uint8Array, total: number): Uint8Array {

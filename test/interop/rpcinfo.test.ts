@@ -15,6 +15,7 @@ import { execFile } from "node:child_process";
 import { createServer as createNetServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { type CRpcServer, INTEROP_PROG, startCRpcServer } from "../support/c-rpc-peers.js";
+import { acquirePort111 } from "../support/port-111.js";
 import { type InteropService, startInteropService } from "./interop-service.js";
 
 const RPCINFO = "/usr/sbin/rpcinfo";
@@ -125,7 +126,9 @@ for (const protocol of ["tcp", "udp"] as const) {
 
 test("rpcinfo -n PORT -t does not use PORT: it asks rpcbind on port 111 for the address", async () => {
   // A listener on the port given: rpcinfo 1.2.6 never connects to it. If it ever does,
-  // rpcinfo honours -n, and the pings above can use it as well.
+  // rpcinfo honours -n, and the pings above can use it as well. What rpcinfo finds on
+  // port 111 instead depends on who holds it: the binder tests hold it under this lock.
+  const release = await acquirePort111();
   const listener = createNetServer();
   let connections = 0;
   listener.on("connection", (socket) => {
@@ -141,5 +144,6 @@ test("rpcinfo -n PORT -t does not use PORT: it asks rpcbind on port 111 for the 
     assert.equal(connections, 0);
   } finally {
     await new Promise<void>((resolve) => listener.close(() => resolve()));
+    release();
   }
 });
