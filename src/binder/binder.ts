@@ -5,8 +5,7 @@
  * `once gen` makes of pmap_prot.x and rpcb_prot.x. Answers follow Debian's
  * rpcbind 1.2.6; the differences are listed in docs/binder.md.
  */
-import { chmodSync, existsSync, lstatSync } from "node:fs";
-import { connect } from "node:net";
+import { chmodSync } from "node:fs";
 import { AuthError, AuthStat, type CallTarget, RpcError } from "../rpc/index.js";
 import { type CallContext, createServer, type Server, type ServerOptions } from "../server/index.js";
 import {
@@ -157,7 +156,6 @@ class RpcBinder implements Binder {
 
   async listen(address: AddressLike): Promise<Address> {
     const parsed = parseAddress(address);
-    if (parsed.protocol === "unix") await checkSocketPath(parsed.path);
     const bound = await this.server.listen(parsed);
     if (parsed.protocol === "unix")
       chmodSync(parsed.path, this.#options.unixSocketMode ?? BINDER_DEFAULTS.unixSocketMode);
@@ -458,22 +456,4 @@ function forwardingTarget(registration: Registration): InetAddress | undefined {
   if (address === undefined || address.protocol !== "udp") return undefined;
   if (!isWildcardHost(address.host)) return address;
   return { ...address, host: address.host.includes(":") ? "::1" : "127.0.0.1" };
-}
-
-/**
- * rpcbind would take the path over, losing a running binder's socket; we
- * refuse a path where something answers, and a path that is not a socket.
- */
-async function checkSocketPath(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket: not removing it`);
-  const live = await new Promise<boolean>((resolve) => {
-    const socket = connect(path);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-  if (live) throw new Error(`${path} is in use: another binder (rpcbind?) is listening there`);
 }

@@ -11,6 +11,7 @@ import {
   createCallHeader,
   MsgType,
   type OpaqueAuth,
+  ProgramMismatchError,
   RPC_VERSION_2,
   RpcError,
   readCallBody,
@@ -201,6 +202,10 @@ export class Dispatcher {
     error: unknown,
   ): Dispatched {
     if (error instanceof AuthError) return this.#send(conn, writeAuthError, xid, error.authStat);
+    if (error instanceof ProgramMismatchError) {
+      writeProgramMismatch(this.#start(conn), xid, error.low, error.high);
+      return this.#flush(conn);
+    }
     if (error instanceof RpcError) {
       const stat = HANDLER_STATS[error.code];
       if (stat !== undefined) return this.#sendStat(conn, xid, verifier, stat);

@@ -1,6 +1,6 @@
 /** Listening on TCP or a Unix socket: each accepted socket becomes a ServerConnection carrying records. */
-import { existsSync, unlinkSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { RpcError } from "../rpc/index.js";
 import type { Address, InetAddress, Peer, UnixAddress } from "./address.js";
 import { RECORD_MARK_BYTES } from "./record-marking.js";
@@ -8,11 +8,12 @@ import { RecordStream, type RecordStreamOptions } from "./record-stream.js";
 import type { ConnectionHandler, Listener, ServerConnection, TransportEvents } from "./transport.js";
 
 /** Starts listening; resolves once bound, with the real address (port 0 replaced). */
-export function listenStream(
+export async function listenStream(
   address: InetAddress | UnixAddress,
   handler: ConnectionHandler,
   options: RecordStreamOptions,
 ): Promise<Listener> {
+  if (address.protocol === "unix") await clearStaleSocket(address.path);
   const server = createServer({ noDelay: true }, (socket) => {
     const peer: Peer =
       address.protocol === "unix"
@@ -27,13 +28,31 @@ export function listenStream(
       resolve(new StreamListener(server, boundAddress(server, address)));
     };
     if (address.protocol === "unix") {
-      // A socket file left by a process that died would make listen fail with EADDRINUSE.
-      if (existsSync(address.path)) unlinkSync(address.path);
       server.listen(address.path, ready);
     } else {
       server.listen(address.port, address.host, ready);
     }
   });
+}
+
+/**
+ * A socket file left by a process that died would make listen fail with
+ * EADDRINUSE, so it is removed; but never a file that is not a socket, nor a
+ * socket where something still answers.
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket: not removing it`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (live) throw new Error(`${path} is in use: something is listening there`);
+  unlinkSync(path);
 }
 
 function boundAddress(server: Server, requested: InetAddress | UnixAddress): Address {

@@ -117,3 +117,27 @@ function portOf(address: Address): number {
   assert.ok(address.protocol !== "unix");
   return address.port;
 }
+
+test("listen on a Unix path refuses a file that is not a socket, and a socket in use; clears a stale one", async () => {
+  const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "once-unix-"));
+  try {
+    const file = join(dir, "precious.txt");
+    writeFileSync(file, "keep me");
+    const { server } = gatedServer();
+    await assert.rejects(server.listen({ protocol: "unix", path: file }), /is not a socket: not removing it/);
+    assert.equal(readFileSync(file, "utf8"), "keep me");
+    const path = join(dir, "rpc.sock");
+    await server.listen({ protocol: "unix", path });
+    const other = gatedServer().server;
+    await assert.rejects(other.listen({ protocol: "unix", path }), /is in use/);
+    await server.destroy();
+    // The first server is gone; if its file remains, it is stale and may be replaced.
+    await other.listen({ protocol: "unix", path });
+    await other.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
