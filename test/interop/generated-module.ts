@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { compileSpecification, DEFAULT_DEFINES, type ResolvedSpecification } from "../../src/idl/index.js";
 import type { XdrCodec } from "../../src/xdr/index.js";
-import { loadGenerated } from "../support/load-generated.js";
+import { codecsByTypeName, loadGenerated } from "../support/load-generated.js";
 
 /** A generated module, imported, with the specification it came from. */
 export interface GeneratedModule {
@@ -25,14 +25,7 @@ export async function importGeneratedModule(xFile: string): Promise<GeneratedMod
     includePaths: [],
   });
   const exports = await loadGenerated(xFile);
-  const codecs = new Map<string, XdrCodec<unknown>>();
-  for (const [key, value] of Object.entries(exports)) {
-    if (!key.endsWith("Codec") || typeof value !== "object" || value === null) continue;
-    const c = value as Partial<XdrCodec<unknown>>;
-    if (typeof c.name === "string" && typeof c.encode === "function" && typeof c.decode === "function") {
-      codecs.set(c.name, c as XdrCodec<unknown>);
-    }
-  }
+  const codecs = codecsByTypeName(exports);
   return {
     resolved,
     exports,

@@ -5,7 +5,7 @@ import { isAbsolute } from "node:path";
 import { compileSpecification, DEFAULT_DEFINES, type ResolvedSpecification } from "../../src/idl/index.js";
 import type { XdrCodec } from "../../src/xdr/index.js";
 import { XdrError, type XdrErrorCode } from "../../src/xdr/index.js";
-import { loadGenerated } from "../support/load-generated.js";
+import { codecsByTypeName, loadGenerated } from "../support/load-generated.js";
 import { repoPath } from "../support/paths.js";
 
 /** Compiles a `.x` file (absolute, or relative to the repository) with the options `loadGenerated` uses. */
@@ -25,14 +25,7 @@ export function compileText(text: string, file = "inline.x"): ResolvedSpecificat
 /** The generated module of a `.x` file, with its codecs found by their `name` (the .x type name). */
 export async function generatedCodecs(file: string): Promise<(typeName: string) => XdrCodec<unknown>> {
   const exports = await loadGenerated(file);
-  const codecs = new Map<string, XdrCodec<unknown>>();
-  for (const [key, value] of Object.entries(exports)) {
-    if (!key.endsWith("Codec") || typeof value !== "object" || value === null) continue;
-    const c = value as Partial<XdrCodec<unknown>>;
-    if (typeof c.name === "string" && typeof c.encode === "function" && typeof c.decode === "function") {
-      codecs.set(c.name, c as XdrCodec<unknown>);
-    }
-  }
+  const codecs = codecsByTypeName(exports);
   return (typeName) => {
     const c = codecs.get(typeName);
     assert.ok(c, `the module generated from ${file} has no codec for '${typeName}'`);

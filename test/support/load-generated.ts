@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { generateModule } from "../../src/codegen/index.js";
 import { compileSpecification, DEFAULT_DEFINES } from "../../src/idl/index.js";
+import type { XdrCodec } from "../../src/xdr/index.js";
 import { repoRoot } from "./paths.js";
 
 let counter = 0;
@@ -53,4 +54,20 @@ export async function loadGenerated(xFile: string): Promise<Record<string, unkno
     // Once imported the module lives in memory; the files are only needed again to debug, so keep them then.
     if (!process.env.KEEP_GENERATED) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The codecs a generated module exports, by the .x type name each carries
+ * as its `name` (not by guessing export names).
+ */
+export function codecsByTypeName(exports: Readonly<Record<string, unknown>>): Map<string, XdrCodec<unknown>> {
+  const codecs = new Map<string, XdrCodec<unknown>>();
+  for (const [key, value] of Object.entries(exports)) {
+    if (!key.endsWith("Codec") || typeof value !== "object" || value === null) continue;
+    const c = value as Partial<XdrCodec<unknown>>;
+    if (typeof c.name === "string" && typeof c.encode === "function" && typeof c.decode === "function") {
+      codecs.set(c.name, c as XdrCodec<unknown>);
+    }
+  }
+  return codecs;
 }
