@@ -64,6 +64,10 @@ export function createClient<D extends ProgramVersionDescriptor>(
   target: ClientTarget,
   options: ClientOptions = {},
 ): Client<D> {
+  if (target instanceof Channel && Object.keys(options).length > 0) {
+    // A shared channel has its options already; silently ignoring these would surprise.
+    throw new TypeError("createClient: options belong to the channel; pass them to createChannel instead");
+  }
   const channel = target instanceof Channel ? target : createChannel(target, options);
   const client: Record<string, unknown> = {
     $channel: channel,

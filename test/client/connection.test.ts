@@ -83,3 +83,13 @@ test("several clients share one channel", async () => {
   await first.$close();
   await server.close();
 });
+
+test("options given with a shared channel are refused, not ignored", () => {
+  const server = dateServer();
+  const first = createClient(DateProgV2, server.memoryTransport());
+  assert.throws(
+    () => createClient(DateProgV2, first.$channel, { timeoutMs: 5 }),
+    /options belong to the channel/,
+  );
+  first.$destroy();
+});
