@@ -48,7 +48,11 @@ const COMMITTED: { x: string; ts: string; runtime?: string; rpc?: string }[] = [
   { x: "examples/date/date.x", ts: "examples/date/gen/date.ts" },
   { x: "test/fixtures/interop/interop.x", ts: "test/fixtures/interop/gen/interop.ts" },
   { x: "src/rpc/protocol/rpc_msg.x", ts: "src/rpc/protocol/rpc_msg.ts", runtime: "../../xdr/index.js" },
-  ...["src/binder/protocol/pmap_prot.x", "/usr/include/tirpc/rpc/rpcb_prot.x"].map((x) => ({
+  ...[
+    "src/binder/protocol/pmap_prot.x",
+    "src/binder/protocol/once_binder.x",
+    "/usr/include/tirpc/rpc/rpcb_prot.x",
+  ].map((x) => ({
     x,
     ts: `src/binder/protocol/${basename(x, ".x")}.ts`,
     runtime: "../../xdr/index.js",
