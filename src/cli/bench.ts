@@ -23,11 +23,14 @@ Options:
       --quick       short batches and warm-up: a smoke run, not figures to quote
   -h, --help        this text
 
-The benchmarks are their own package in bench/ with their own dependencies.
-From a checkout of once-rpc:
+The benchmarks are their own package in bench/ with their own dependencies,
+so they run from a checkout of once-rpc, not from an installed package.
+
+Examples (in a checkout):
   npm run bench:setup        install and build bench/ (after npm run build)
   npm run bench              build, set up and run 'once bench xdr'
   once bench rpc --quick     a smoke run of the RPC suite (under 10 s)
+  once bench xdr --samples 30
 
 What is measured, and how: docs/benchmarks.md.
 `;

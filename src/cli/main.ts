@@ -24,16 +24,27 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
   .join("\n")}
 
-Run 'once <command> --help' for a command's options and examples.
+Examples:
+  once gen date.x -o src/gen        # date.x to src/gen/date.ts: types, codecs, descriptors
+  once call --x date.x --port 4000 DATE_PROG DATE_V2 DATE_NOW
+  once binder --listen 127.0.0.1:1111
+  once bench rpc --quick            # from a checkout of once-rpc
+
+Run 'once <command> --help' (or 'once help <command>') for its options and examples.
+Guides: README.md and docs/, in the package (node_modules/once-rpc/docs).
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "help" && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) {
+    // 'once help gen' is 'once gen --help'.
+    return main([rest[0], "--help"]);
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(HELP);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`once: unknown command '${name}'\n\n${HELP}`);
     return 2;
