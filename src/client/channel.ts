@@ -31,6 +31,29 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Fail with ABORTED when this signal fires. */
   readonly signal?: AbortSignal;
+  /**
+   * The procedure may run more than once with the same effect: when the
+   * connection is lost under the call, a client bound through a resolver
+   * sends it again to another server. Default false: it fails with
+   * CONNECTION_CLOSED, because the call may or may not have run.
+   */
+  readonly idempotent?: boolean;
+}
+
+/** What a client sends its calls through: a Channel, or a ResolvingChannel choosing among servers. */
+export interface CallChannel {
+  /** Makes one call; resolves with its result or rejects with an RpcError. */
+  call<Args, Result>(
+    target: BoundProcedure<Args, Result>,
+    args: Args,
+    options?: CallOptions,
+  ): Promise<Result>;
+  /** Calls waiting for a reply (or for a connection). */
+  readonly callsInFlight: number;
+  /** Waits for calls in flight, then closes. New calls fail with CLIENT_CLOSED. */
+  close(): Promise<void>;
+  /** Fails calls in flight with CLIENT_CLOSED and closes now. */
+  destroy(): void;
 }
 
 /** Options of a channel. Defaults in {@link CHANNEL_DEFAULTS}. */
@@ -98,7 +121,7 @@ const NO_CHUNKS: Uint8Array[] = [];
 function noop(): void {}
 
 /** Calls to one server over one transport. */
-export class Channel {
+export class Channel implements CallChannel {
   readonly transport: ClientTransport;
   readonly #auth: ClientAuth;
   readonly #timeoutMs: number;
@@ -422,7 +445,8 @@ function onTimer(channel: Channel): void {
   channel.tick();
 }
 
-function withCall(error: RpcError, call: CallTarget): RpcError {
+/** @internal The error, naming the call it belongs to (a transport's errors name none). */
+export function withCall(error: RpcError, call: CallTarget): RpcError {
   if (error.call !== undefined) return error;
   return new RpcError(error.code, `${error.message.slice(error.code.length + 2)} (${call.label})`, {
     cause: error.cause ?? error,

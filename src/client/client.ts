@@ -13,10 +13,24 @@ import {
   parseAddress,
   type StreamTransportOptions,
 } from "../transport/index.js";
-import { type BoundProcedure, type CallOptions, Channel, type ChannelOptions } from "./channel.js";
+import {
+  type BoundProcedure,
+  type CallChannel,
+  type CallOptions,
+  Channel,
+  type ChannelOptions,
+} from "./channel.js";
+import { type BindingOptions, ResolvingChannel } from "./resolving-channel.js";
 
-/** Options of createClient and createChannel: the channel's and its transport's. */
-export interface ClientOptions extends ChannelOptions, StreamTransportOptions, DatagramTransportOptions {}
+/**
+ * Options of createClient and createChannel: the channel's, its transport's,
+ * and, for a client that finds its servers through a resolver, the binding's.
+ */
+export interface ClientOptions
+  extends ChannelOptions,
+    StreamTransportOptions,
+    DatagramTransportOptions,
+    BindingOptions {}
 
 /** One procedure as a client method: `null` (void) arguments may be left out. */
 export type ClientMethod<P> = [ArgsOf<P>] extends [null]
@@ -25,8 +39,12 @@ export type ClientMethod<P> = [ArgsOf<P>] extends [null]
 
 /** What every client has besides its procedures. `$` keeps these apart from names in a .x file. */
 export interface ClientControls {
-  /** The channel the calls go through (shared when the client was made on a channel). */
-  readonly $channel: Channel;
+  /**
+   * What the calls go through: a Channel to one server, or a
+   * ResolvingChannel when the client finds its servers through a resolver.
+   * Pass it to createClient to share it between clients.
+   */
+  readonly $channel: CallChannel;
   /** Waits for calls in flight, then closes the channel. */
   $close(): Promise<void>;
   /** Fails calls in flight with CLIENT_CLOSED and closes the channel now. */
@@ -38,8 +56,22 @@ export type Client<D extends ProgramVersionDescriptor> = {
   readonly [K in keyof D["procedures"]]: ClientMethod<D["procedures"][K]>;
 } & ClientControls;
 
-/** Where a client sends its calls: an address, a transport, or a channel to share. */
-export type ClientTarget = AddressLike | ClientTransport | Channel;
+/**
+ * The servers of a program, to be found by the client's resolver: the
+ * protocol to call them over, and the host when the resolver needs one (an
+ * rpcbind resolver asks the binder on that host). As a string,
+ * `tcp://HOST` or `udp://HOST`: an address without a port.
+ */
+export interface ServiceTarget {
+  readonly protocol: "tcp" | "udp";
+  readonly host?: string;
+}
+
+/**
+ * Where a client sends its calls: an address, a service to find through
+ * `options.resolver`, a transport, or a channel to share.
+ */
+export type ClientTarget = AddressLike | ServiceTarget | ClientTransport | CallChannel;
 
 /** Opens a channel to an address (`tcp://H:P`, `udp://H:P`, `unix:///path` or an object) or over a transport. */
 export function createChannel(target: AddressLike | ClientTransport, options: ClientOptions = {}): Channel {
@@ -64,11 +96,26 @@ export function createClient<D extends ProgramVersionDescriptor>(
   target: ClientTarget,
   options: ClientOptions = {},
 ): Client<D> {
-  if (target instanceof Channel && Object.keys(options).length > 0) {
-    // A shared channel has its options already; silently ignoring these would surprise.
-    throw new TypeError("createClient: options belong to the channel; pass them to createChannel instead");
+  let channel: CallChannel;
+  if (isCallChannel(target)) {
+    if (Object.keys(options).length > 0) {
+      // A shared channel has its options already; silently ignoring these would surprise.
+      throw new TypeError("createClient: options belong to the channel; pass them to createChannel instead");
+    }
+    channel = target;
+  } else {
+    const service = serviceTarget(target);
+    if (service !== undefined) {
+      channel = createResolvingChannel(descriptor, service, options);
+    } else {
+      if (options.resolver !== undefined) {
+        throw new TypeError(
+          "createClient: a resolver finds the port; give an address without one (tcp://HOST, udp://HOST)",
+        );
+      }
+      channel = createChannel(target as AddressLike | ClientTransport, options);
+    }
   }
-  const channel = target instanceof Channel ? target : createChannel(target, options);
   const client: Record<string, unknown> = {
     $channel: channel,
     $close: () => channel.close(),
@@ -95,6 +142,54 @@ export function bindProcedure<P extends ProcedureDescriptor>(
     args: procedure.args as BoundProcedure<ArgsOf<P>, ResultOf<P>>["args"],
     result: procedure.result as BoundProcedure<ArgsOf<P>, ResultOf<P>>["result"],
   };
+}
+
+/**
+ * A channel that finds the servers of `descriptor` through
+ * `options.resolver` and chooses one per call (createClient makes one for
+ * an address without a port).
+ */
+export function createResolvingChannel(
+  descriptor: ProgramVersionDescriptor,
+  service: ServiceTarget,
+  options: ClientOptions,
+): ResolvingChannel {
+  const resolver = options.resolver;
+  if (resolver === undefined) {
+    const where = service.host === undefined ? service.protocol : `${service.protocol}://${service.host}`;
+    throw new TypeError(
+      `createClient: ${where} has no port, so a resolver must find it: pass { resolver: rpcbindResolver() } (once-rpc/binder) to ask the host's binder`,
+    );
+  }
+  return new ResolvingChannel(
+    {
+      program: descriptor.program,
+      version: descriptor.version,
+      protocol: service.protocol,
+      host: service.host,
+      label: `${descriptor.programName} v${descriptor.version}`,
+    },
+    resolver,
+    (address) => createChannel(address, options),
+    options,
+  );
+}
+
+/** The service a target names when it is an address without a port, else undefined. */
+function serviceTarget(target: ClientTarget): ServiceTarget | undefined {
+  if (typeof target === "string") {
+    const m = /^(tcp|udp):\/\/(\[[^\]]+\]|[^:/]*)\/?$/.exec(target);
+    if (m === null) return undefined;
+    const host = m[2].startsWith("[") ? m[2].slice(1, -1) : m[2];
+    return { protocol: m[1] as "tcp" | "udp", host: host === "" ? undefined : host };
+  }
+  if ("port" in target || "path" in target || "send" in target || "call" in target) return undefined;
+  if (target.protocol !== "tcp" && target.protocol !== "udp") return undefined;
+  return target;
+}
+
+function isCallChannel(target: ClientTarget): target is CallChannel {
+  return typeof target === "object" && "call" in target && "close" in target && !("send" in target);
 }
 
 function isTransport(target: AddressLike | ClientTransport): target is ClientTransport {

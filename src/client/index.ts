@@ -3,7 +3,17 @@
  * that carry their calls. Imported as `once-rpc/client`.
  */
 export {
+  type BalancePolicy,
+  type BalancePolicyName,
+  balancePolicy,
+  type Candidate,
+  leastInFlight,
+  powerOfTwo,
+  roundRobin,
+} from "./balance.js";
+export {
   type BoundProcedure,
+  type CallChannel,
   type CallOptions,
   CHANNEL_DEFAULTS,
   Channel,
@@ -18,5 +28,10 @@ export {
   type ClientTarget,
   createChannel,
   createClient,
+  createResolvingChannel,
   createTransport,
+  type ServiceTarget,
 } from "./client.js";
+export { createNegotiatedClient, type NegotiatedClient } from "./negotiate.js";
+export { type BindingQuery, type Endpoint, type Resolver, staticResolver } from "./resolver.js";
+export { BINDING_DEFAULTS, type BindingOptions, ResolvingChannel } from "./resolving-channel.js";

@@ -24,6 +24,8 @@ export const RPC_ERROR_CODES = {
   MESSAGE_TOO_LARGE: "a message exceeds a limit: the record size, or what fits in a datagram",
   BAD_ARGS: "the arguments could not be encoded: they do not fit the procedure's XDR type",
   BAD_REPLY: "the reply could not be decoded, or is not a valid ONC RPC reply",
+  NOT_REGISTERED: "cannot locate the server: the binders asked know no server of the program version",
+  BINDER_UNREACHABLE: "cannot locate the server: no binder could be asked where the program is",
 } as const;
 
 /** Why a call failed: a key of RPC_ERROR_CODES. */
@@ -96,7 +98,7 @@ export class AuthError extends RpcError {
 }
 
 /** Where a call's time went when it timed out. */
-export type TimeoutPhase = "connect" | "send" | "reply";
+export type TimeoutPhase = "bind" | "connect" | "send" | "reply";
 
 /** TIMEOUT: the deadline passed; says where the time went and how many times the call was sent. */
 export class TimeoutError extends RpcError {
@@ -111,11 +113,13 @@ export class TimeoutError extends RpcError {
 
   constructor(phase: TimeoutPhase, attempts: number, elapsedMs: number, connectMs: number, call: CallTarget) {
     const where =
-      phase === "connect"
-        ? "while connecting"
-        : phase === "send"
-          ? "while sending (the connection did not drain)"
-          : "waiting for the reply";
+      phase === "bind"
+        ? "while finding the server (binding)"
+        : phase === "connect"
+          ? "while connecting"
+          : phase === "send"
+            ? "while sending (the connection did not drain)"
+            : "waiting for the reply";
     const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
     const connect = connectMs > 0 ? `, ${connectMs} ms of it connecting` : "";
     super("TIMEOUT", `${call.label}: no reply after ${elapsedMs} ms, ${where} (${tries}${connect})`, {
