@@ -26,6 +26,12 @@ export {
   UNKNOWN_OWNER,
 } from "./registry.js";
 export { isForwardingRefused } from "./remote-call.js";
+export {
+  BINDER_PORT,
+  RPCBIND_RESOLVER_DEFAULTS,
+  type RpcbindResolverOptions,
+  rpcbindResolver,
+} from "./rpcbind-resolver.js";
 export { BinderStatistics } from "./statistics.js";
 export {
   formatIPv6,
