@@ -18,6 +18,10 @@ import {
 import { xdrVoid } from "../xdr/index.js";
 import { type InterfaceList, mergeAddress } from "./address-merge.js";
 import { type AuthorizationOptions, authorize } from "./authorization.js";
+import { HEALTH_DEFAULTS, HealthMonitor, type HealthOptions } from "./instances/health-monitor.js";
+import { instanceService } from "./instances/instance-service.js";
+import { InstanceTable } from "./instances/instance-table.js";
+import { OnceBinderProgV1 } from "./protocol/once_binder.js";
 import { PMAP_PROG, type Pmaplist, PmapProgV2 } from "./protocol/pmap_prot.js";
 import {
   type Netbuf,
@@ -44,7 +48,7 @@ import {
 } from "./universal-address.js";
 
 /** Options of createBinder. Defaults in {@link BINDER_DEFAULTS}. */
-export interface BinderOptions extends AuthorizationOptions {
+export interface BinderOptions extends AuthorizationOptions, HealthOptions {
   /** Forward CALLIT, BCAST and INDIRECT to registered UDP services (as `rpcbind -r`). */
   readonly remoteCalls?: boolean;
   /** How long a forwarded call may wait for the service's reply. */
@@ -62,6 +66,13 @@ export interface BinderOptions extends AuthorizationOptions {
    * rpcbind: every local user may register (see docs/binder.md on owners).
    */
   readonly unixSocketMode?: number;
+  /**
+   * The instances of the binder's own program (once_binder.x), to share or
+   * inspect. Default: a new InstanceTable (65,536 instances at most).
+   */
+  readonly instances?: InstanceTable;
+  /** The longest lease REGISTER grants, in ms; a longer one asked for is cut to it. */
+  readonly maxLeaseMs?: number;
 }
 
 /** The defaults of BinderOptions. */
@@ -70,6 +81,16 @@ export const BINDER_DEFAULTS = Object.freeze({
   remoteCallTimeoutMs: 5000,
   maxRecordBytes: 1024 * 1024,
   unixSocketMode: 0o666,
+  /** Instances not seen for this long are probed with a NULL call; 0: no probes. */
+  healthIntervalMs: HEALTH_DEFAULTS.healthIntervalMs,
+  /** A probe not answered within this long is a miss. */
+  healthTimeoutMs: HEALTH_DEFAULTS.healthTimeoutMs,
+  /** Misses in a row that drop an instance. */
+  maxMisses: HEALTH_DEFAULTS.maxMisses,
+  /** Probes running at once, at most. */
+  maxConcurrentProbes: HEALTH_DEFAULTS.maxConcurrentProbes,
+  /** The longest lease REGISTER grants. */
+  maxLeaseMs: 300_000,
 });
 
 /** A running binder. */
@@ -78,6 +99,8 @@ export interface Binder {
   readonly server: Server;
   /** The registrations. */
   readonly registry: Registry;
+  /** The instances of the binder's own program (once_binder.x), health-checked. */
+  readonly instances: InstanceTable;
   /** The counters GETSTAT returns. */
   readonly statistics: BinderStatistics;
   /** The addresses listened on. */
@@ -123,6 +146,8 @@ class RpcBinder implements Binder {
   readonly server: Server;
   readonly registry: Registry;
   readonly statistics = new BinderStatistics();
+  readonly instances: InstanceTable;
+  readonly #health: HealthMonitor;
   readonly #options: BinderOptions;
   readonly #remote: RemoteCalls;
   readonly #now: () => number;
@@ -148,6 +173,18 @@ class RpcBinder implements Binder {
       indirect: (a, ctx) => v4.remote(a, ctx, true),
       ...v4.only4,
     });
+    this.instances = options.instances ?? new InstanceTable();
+    this.server.addProgram(
+      OnceBinderProgV1,
+      instanceService(this.instances, {
+        tokens: options.tokens,
+        insecure: options.insecure,
+        maxLeaseMs: options.maxLeaseMs ?? BINDER_DEFAULTS.maxLeaseMs,
+        interfaces: options.interfaces,
+      }),
+    );
+    this.#health = new HealthMonitor(this.instances, options);
+    this.#health.start();
   }
 
   get addresses(): readonly Address[] {
@@ -164,11 +201,13 @@ class RpcBinder implements Binder {
   }
 
   async close(): Promise<void> {
+    this.#health.stop();
     this.#remote.destroy();
     await this.server.close();
   }
 
   async destroy(): Promise<void> {
+    this.#health.stop();
     this.#remote.destroy();
     await this.server.destroy();
   }

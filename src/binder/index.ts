@@ -7,6 +7,27 @@
 export { type InterfaceList, mergeAddress } from "./address-merge.js";
 export { type Authorization, type AuthorizationOptions, authorize, ownerOfUid } from "./authorization.js";
 export { BINDER_DEFAULTS, type Binder, type BinderOptions, createBinder, transportNetid } from "./binder.js";
+export { HEALTH_DEFAULTS, HealthMonitor, type HealthOptions } from "./instances/health-monitor.js";
+export {
+  type InstanceChange,
+  type InstanceFilter,
+  type InstanceRecord,
+  type InstanceState,
+  isInstanceRecord,
+  type RemovalReason,
+} from "./instances/instance.js";
+export { type InstanceServiceOptions, instanceService } from "./instances/instance-service.js";
+export {
+  INSTANCE_TABLE_DEFAULTS,
+  InstanceTable,
+  type InstanceTableOptions,
+  type MissOutcome,
+  type NewInstance,
+} from "./instances/instance-table.js";
+export { type Probe, type ProbeTarget, probeAddress, probeInstance } from "./instances/probe.js";
+export { dumpInstances, type Instance, type InstanceQuery, listInstances } from "./list-instances.js";
+export * as onceBinderProt from "./protocol/once_binder.js";
+export { OnceBinderProgV1 } from "./protocol/once_binder.js";
 export * as pmapProt from "./protocol/pmap_prot.js";
 export { PmapProgV2 } from "./protocol/pmap_prot.js";
 export * as rpcbProt from "./protocol/rpcb_prot.js";
@@ -16,6 +37,13 @@ export {
   type RegisterOptions,
   registerServer,
 } from "./register.js";
+export {
+  REGISTER_INSTANCE_DEFAULTS,
+  type RegisteredInstance,
+  type RegisteredInstances,
+  type RegisterInstanceOptions,
+  registerInstance,
+} from "./register-instance.js";
 export {
   ipProtocolOf,
   netidOfIpProtocol,
