@@ -17,6 +17,13 @@ Suites:
         libtirpc's headers), and grpc-js; a 104-byte struct one call at a
         time and 64 in flight (once-rpc over UDP too), 64 KiB one at a time
         and 16 in flight
+  binder
+        GETADDR (rpcbind v3) and GETPORT (portmapper v2) lookups per second
+        over TCP and UDP, one at a time and 64 in flight, of once-rpc's
+        binder and of Debian's rpcbind, each loaded with 1,000 programs;
+        once-rpc's client and a C client (libtirpc; hand-encoded calls when
+        in flight). Runs rpcbind on port 111 itself: needs root, rpcbind,
+        gcc and libtirpc's headers, and port 111 free
 
 Options:
       --samples N   timed rounds per row; the median is reported (default 15, 5 with --quick)
@@ -45,6 +52,7 @@ interface SuiteOptions {
 const SUITES = {
   xdr: { file: "xdr.js", run: "runXdrBench" },
   rpc: { file: "rpc.js", run: "runRpcBench" },
+  binder: { file: "binder.js", run: "runBinderBench" },
 } as const;
 
 type SuiteName = keyof typeof SUITES;
