@@ -119,6 +119,10 @@ export async function runBench(args: string[]): Promise<number> {
     );
     return 1;
   }
-  await (run as (options: SuiteOptions) => Promise<unknown>)({ samples, quick: values.quick ?? false });
-  return 0;
+  // A suite resolves undefined when it could not run (the binder suite when port 111 is taken); it said why on stderr.
+  const result = await (run as (options: SuiteOptions) => Promise<unknown>)({
+    samples,
+    quick: values.quick ?? false,
+  });
+  return result === undefined ? 1 : 0;
 }
