@@ -317,8 +317,9 @@ function range(m: CallMeasurement): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const args = process.argv.slice(2);
   const at = args.indexOf("--samples");
-  await runBinderBench({
+  const result = await runBinderBench({
     quick: args.includes("--quick"),
     samples: at >= 0 ? Number(args[at + 1]) : undefined,
   });
+  if (result === undefined) process.exitCode = 1;
 }
