@@ -46,16 +46,20 @@ export {
 } from "./register-instance.js";
 export {
   ipProtocolOf,
+  isRegistration,
   netidOfIpProtocol,
   type Registration,
   Registry,
+  type RegistryChange,
   type RegistryOptions,
+  registrationKey,
   SUPERUSER,
   UNKNOWN_OWNER,
 } from "./registry.js";
 export { isForwardingRefused } from "./remote-call.js";
 export {
   BINDER_PORT,
+  parseBinderAddress,
   RPCBIND_RESOLVER_DEFAULTS,
   type RpcbindResolverOptions,
   rpcbindResolver,

@@ -67,7 +67,7 @@ class RpcbindResolver implements Resolver {
     this.#binders = options.binders;
     this.#timeoutMs = options.timeoutMs ?? RPCBIND_RESOLVER_DEFAULTS.timeoutMs;
     this.#clientOptions = options.client ?? {};
-    for (const b of this.#binders ?? []) parseBinder(b, "tcp"); // a bad one fails here, not at the first call
+    for (const b of this.#binders ?? []) parseBinderAddress(b, "tcp"); // a bad one fails here, not at the first call
   }
 
   async resolve(query: BindingQuery): Promise<readonly Endpoint[]> {
@@ -76,7 +76,7 @@ class RpcbindResolver implements Resolver {
     let lastError: unknown;
     let answered = false;
     for (const binder of binders) {
-      const clients = this.#clientsOf(parseBinder(binder, query.protocol));
+      const clients = this.#clientsOf(parseBinderAddress(binder, query.protocol));
       try {
         const address = await this.#ask(clients, query);
         if (address !== undefined) return [{ address }];
@@ -171,13 +171,17 @@ function isOlderBinder(code: string): boolean {
   return code === "PROG_MISMATCH" || code === "PROC_UNAVAIL" || code === "PROG_UNAVAIL";
 }
 
-/** `HOST`, `HOST:PORT` or `[IPv6]:PORT` as the binder's address over `protocol`. */
-function parseBinder(binder: string, protocol: "tcp" | "udp"): InetAddress {
+/**
+ * A binder's address written `HOST`, `HOST:PORT` or `[IPv6]:PORT` (port 111
+ * when left out), over `protocol`. Throws a TypeError on anything else.
+ */
+export function parseBinderAddress(binder: string, protocol: "tcp" | "udp"): InetAddress {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(binder) ?? /^([0-9a-fA-F:]+)$/.exec(binder);
   if (m === null)
     throw new TypeError(`not a binder address: ${JSON.stringify(binder)} (try HOST or HOST:PORT)`);
   const host = m[1] ?? m[2];
   const port = m[3] === undefined ? BINDER_PORT : Number(m[3]);
-  if (port > 65535) throw new TypeError(`not a binder address: ${JSON.stringify(binder)} (port past 65535)`);
+  if (port < 1 || port > 65535)
+    throw new TypeError(`not a binder address: ${JSON.stringify(binder)} (port past 65535)`);
   return { protocol, host, port };
 }

@@ -5,14 +5,15 @@
  */
 
 import { hostname } from "node:os";
-import { bindProcedure, createChannel } from "../client/index.js";
+import { rpcbindResolver } from "../binder/index.js";
+import { bindProcedure, createChannel, createResolvingChannel, type Resolver } from "../client/index.js";
 import { IdlError } from "../idl/index.js";
 import { findJsonProcedure, type JsonValue, stringifyJson } from "../json/index.js";
 import { authSys, RpcError } from "../rpc/index.js";
 import { parseCommandLine, UsageError } from "./usage.js";
 import { compileXFile, X_FILE_OPTIONS } from "./x-options.js";
 
-const HELP = `Usage: once call --x FILE.x [--host H] --port P [--tcp|--udp] PROGRAM VERSION PROCEDURE [JSON]
+const HELP = `Usage: once call --x FILE.x [--host H] [--port P | --binder H:P] [--tcp|--udp] PROGRAM VERSION PROCEDURE [JSON]
 
 Calls one procedure and prints its result as JSON on stdout. PROGRAM, VERSION
 and PROCEDURE are names from the .x file or numbers (decimal or 0x hex). The
@@ -23,7 +24,9 @@ leave it out for a procedure that takes void.
 Options:
       --x FILE.x       the .x file that describes the program (required)
       --host H         the server (default 127.0.0.1)
-      --port P         the server's port (required: lookup through a binder comes with 'once binder')
+      --port P         the server's port; without it, the binder on the host says where the
+                       program is (rpcbind GETADDR, version 4, then 3, then the portmapper's GETPORT)
+      --binder H[:P]   ask this binder instead of the one on the host (port 111 unless given)
       --tcp, --udp     the transport (default tcp)
       --unix PATH      call over a Unix socket instead
       --timeout MS     give up after MS milliseconds (default 10000)
@@ -38,6 +41,8 @@ A command line that does not make sense exits with 2.
 
 Examples:
   once call --x date.x --port 4000 DATE_PROG DATE_V2 DATE_NOW
+  once call --x date.x --host 127.0.0.1 DATE_PROG DATE_V2 DATE_NOW        # port from the host's binder
+  once call --x date.x --binder 127.0.0.1:1111 DATE_PROG 2 DATE_NOW
   once call --x date.x --port 4000 --udp DATE_PROG 2 DATE_FORMAT '{"style":"DATE_ISO","zone":"","at":null}'
   once call --x /usr/include/rpcsvc/mount.x --port 635 MOUNTPROG MOUNTVERS MOUNTPROC_EXPORT
 `;
@@ -51,6 +56,7 @@ export async function runCall(args: string[]): Promise<number> {
       x: { type: "string" },
       host: { type: "string" },
       port: { type: "string" },
+      binder: { type: "string" },
       tcp: { type: "boolean" },
       udp: { type: "boolean" },
       unix: { type: "string" },
@@ -83,18 +89,27 @@ export async function runCall(args: string[]): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     throw new UsageError(`--timeout needs a positive integer of ms`);
 
-  let address: string;
+  if (values.binder !== undefined && (values.port !== undefined || values.unix !== undefined)) {
+    throw new UsageError("--binder finds the port: leave out --port and --unix");
+  }
+  const protocol = values.udp ? "udp" : "tcp";
+  const host = values.host ?? "127.0.0.1";
+  let address: string | undefined;
   if (values.unix !== undefined) {
     address = `unix://${values.unix}`;
-  } else {
-    if (values.port === undefined) {
-      throw new UsageError("--port is required for now: lookup through a binder comes with 'once binder'");
-    }
+  } else if (values.port !== undefined) {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw new UsageError(`--port needs 1..65535, got '${values.port}'`);
-    const host = values.host ?? "127.0.0.1";
-    address = `${values.udp ? "udp" : "tcp"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    address = `${protocol}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  }
+  let resolver: Resolver | undefined;
+  if (address === undefined) {
+    try {
+      resolver = rpcbindResolver({ binders: [values.binder ?? host], timeoutMs: Math.min(timeoutMs, 5_000) });
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
   }
 
   let match: ReturnType<typeof findJsonProcedure>;
@@ -116,7 +131,10 @@ export async function runCall(args: string[]): Promise<number> {
         gid: process.getgid?.() ?? 0,
       })
     : undefined;
-  const channel = createChannel(address, { auth, timeoutMs });
+  const channel =
+    address !== undefined
+      ? createChannel(address, { auth, timeoutMs })
+      : createResolvingChannel(match.descriptor, { protocol, host }, { auth, timeoutMs, resolver });
   try {
     const result = await channel.call(bindProcedure(match.descriptor, match.procedure), argument);
     process.stdout.write(`${stringifyJson(result, values.pretty ? 2 : undefined)}\n`);
@@ -127,5 +145,6 @@ export async function runCall(args: string[]): Promise<number> {
     return 1;
   } finally {
     channel.destroy();
+    await resolver?.close?.();
   }
 }

@@ -6,12 +6,14 @@ import { runBench } from "./bench.js";
 import { runBinder } from "./binder.js";
 import { runCall } from "./call.js";
 import { runGen } from "./gen.js";
+import { runInfo } from "./info.js";
 import { UsageError } from "./usage.js";
 
 const COMMANDS: Record<string, { run(args: string[]): Promise<number> | number; summary: string }> = {
   gen: { run: runGen, summary: "compile .x files into TypeScript modules" },
   call: { run: runCall, summary: "call a remote procedure, arguments and result in JSON" },
   bench: { run: runBench, summary: "run the benchmarks and print them side by side" },
+  info: { run: runInfo, summary: "list a binder's registrations, as rpcinfo, rpcinfo -s and rpcinfo -p do" },
   binder: { run: runBinder, summary: "run a binder: a drop-in rpcbind (portmapper v2, rpcbind v3 and v4)" },
 };
 

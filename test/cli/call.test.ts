@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { type Address, createServer, type Server, silentLogger } from "once-rpc";
+import { createBinder, registerServer } from "once-rpc/binder";
 import { DateProgV2 } from "../../examples/date/gen/date.js";
 import { type CRpcServer, INTEROP_X, startCRpcServer } from "../support/c-rpc-peers.js";
 import { repoPath } from "../support/paths.js";
@@ -133,10 +134,91 @@ test("nothing listening: exit 1, CONNECT_FAILED", async () => {
   assert.match(r.stderr, /^CONNECT_FAILED: /);
 });
 
+test("without --port, the binder says where the program is (TCP and UDP)", async () => {
+  const binder = createBinder({ server: { logger: silentLogger } });
+  try {
+    const at = await binder.listen("tcp://127.0.0.1:0");
+    const port = portOf(at);
+    await binder.listen(`udp://127.0.0.1:${port}`);
+    const registered = await registerServer(server, { binder: at });
+    for (const transport of ["--tcp", "--udp"]) {
+      const r = await run(
+        "call",
+        "--x",
+        dateX,
+        "--binder",
+        `127.0.0.1:${port}`,
+        transport,
+        "DATE_PROG",
+        "2",
+        "DATE_NOW",
+      );
+      assert.equal(r.stderr, "");
+      assert.equal(r.stdout, '"1795000000123"\n', transport);
+    }
+    const missing = await run(
+      "call",
+      "--x",
+      dateX,
+      "--binder",
+      `127.0.0.1:${port}`,
+      "DATE_PROG",
+      "1",
+      "DATE_NOW",
+    );
+    assert.equal(missing.status, 1);
+    assert.match(
+      missing.stderr,
+      /^PROG_MISMATCH: /,
+      "GETADDR answers version 2's address; the server says 2..2",
+    );
+    await registered.unregister();
+    const gone = await run(
+      "call",
+      "--x",
+      dateX,
+      "--binder",
+      `127.0.0.1:${port}`,
+      "DATE_PROG",
+      "2",
+      "DATE_NOW",
+    );
+    assert.equal(gone.status, 1);
+    assert.match(gone.stderr, /^NOT_REGISTERED: DATE_PROG v2 over tcp is not registered/);
+  } finally {
+    await binder.close();
+  }
+  const nobody = await run(
+    "call",
+    "--x",
+    dateX,
+    "--binder",
+    "127.0.0.1:1",
+    "--timeout",
+    "2000",
+    "DATE_PROG",
+    "2",
+    "DATE_NOW",
+  );
+  assert.equal(nobody.status, 1);
+  assert.match(nobody.stderr, /^BINDER_UNREACHABLE: /);
+});
+
 test("command lines that make no sense exit with 2", async () => {
-  const noPort = await run("call", "--x", dateX, "DATE_PROG", "2", "DATE_NOW");
-  assert.equal(noPort.status, 2);
-  assert.match(noPort.stderr, /--port is required/);
+  const both = await run(
+    "call",
+    "--x",
+    dateX,
+    "--port",
+    tcp,
+    "--binder",
+    "127.0.0.1",
+    "DATE_PROG",
+    "2",
+    "DATE_NOW",
+  );
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--binder finds the port/);
   const badJson = await run("call", "--x", dateX, "--port", tcp, "DATE_PROG", "2", "DATE_FORMAT", "{style:");
   assert.equal(badJson.status, 2);
   assert.match(badJson.stderr, /not JSON/);
