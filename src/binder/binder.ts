@@ -32,9 +32,13 @@ import {
   type RpcbRmtcallargs,
   type RpList,
 } from "./protocol/rpcb_prot.js";
-import { netidOfIpProtocol, type Registration, Registry, SUPERUSER } from "./registry.js";
+import { netidOfIpProtocol, type Registration, Registry, registrationKey, SUPERUSER } from "./registry.js";
 import { isForwardingRefused, RemoteCalls } from "./remote-call.js";
 import { BinderStatistics } from "./statistics.js";
+import { BinderStore, type EtcdShareOptions } from "./store/binder-store.js";
+import { instanceCollection, REGISTRATIONS, registryCollection } from "./store/collection.js";
+import { dropUnreachable } from "./store/restore-check.js";
+import type { StoreError } from "./store/store-error.js";
 import {
   formatUniversalAddress,
   isWildcardHost,
@@ -73,6 +77,21 @@ export interface BinderOptions extends AuthorizationOptions, HealthOptions {
   readonly instances?: InstanceTable;
   /** The longest lease REGISTER grants, in ms; a longer one asked for is cut to it. */
   readonly maxLeaseMs?: number;
+  /**
+   * Keep the registrations and instances in this file: loaded before the
+   * binder serves (`listen` waits for it), rewritten atomically after each
+   * change; SET and UNSET answer once it is written. Default: memory only.
+   * See docs/binder.md, "State".
+   */
+  readonly stateFile?: string;
+  /** At start, drop restored registrations whose server does not answer a NULL call (rpcbind's `-w` restores all). */
+  readonly checkRestored?: boolean;
+  /** How long each restored registration has to answer when `checkRestored`. */
+  readonly checkRestoredTimeoutMs?: number;
+  /** Share the registrations and instances with other binders through etcd (docs/binder.md, "Sharing"). */
+  readonly share?: { readonly etcd: EtcdShareOptions };
+  /** Told of each failure of the state file or etcd while the binder runs. Default: a process warning. */
+  readonly onStoreError?: (error: StoreError) => void;
 }
 
 /** The defaults of BinderOptions. */
@@ -91,6 +110,9 @@ export const BINDER_DEFAULTS = Object.freeze({
   maxConcurrentProbes: HEALTH_DEFAULTS.maxConcurrentProbes,
   /** The longest lease REGISTER grants. */
   maxLeaseMs: 300_000,
+  /** Restored registrations are kept without asking, as `rpcbind -w`. */
+  checkRestored: false,
+  checkRestoredTimeoutMs: 1000,
 });
 
 /** A running binder. */
@@ -152,6 +174,9 @@ class RpcBinder implements Binder {
   readonly #remote: RemoteCalls;
   readonly #now: () => number;
   readonly #interfaces: (() => InterfaceList) | undefined;
+  readonly #store: BinderStore | undefined;
+  /** The state loaded (file, etcd): `listen` waits for it. */
+  readonly #ready: Promise<void>;
 
   constructor(options: BinderOptions) {
     this.#options = options;
@@ -185,6 +210,51 @@ class RpcBinder implements Binder {
     );
     this.#health = new HealthMonitor(this.instances, options);
     this.#health.start();
+    this.#store = this.#createStore(options);
+    this.#ready = this.#store?.open() ?? Promise.resolve();
+    // Reported by listen(); a binder that never listens must not crash the process for it.
+    this.#ready.catch(() => {});
+  }
+
+  /** The file and etcd behind the registry and the instances, when either is asked for. */
+  #createStore(options: BinderOptions): BinderStore | undefined {
+    if (options.stateFile === undefined && options.share === undefined) return undefined;
+    const check = options.checkRestored ?? BINDER_DEFAULTS.checkRestored;
+    return new BinderStore({
+      collections: [registryCollection(this.registry), instanceCollection(this.instances)],
+      stateFile: options.stateFile,
+      etcd: options.share?.etcd,
+      onError: options.onStoreError,
+      afterRestore: check
+        ? async () => {
+            await dropUnreachable(this.registry, {
+              timeoutMs: options.checkRestoredTimeoutMs ?? BINDER_DEFAULTS.checkRestoredTimeoutMs,
+              concurrency: BINDER_DEFAULTS.maxConcurrentProbes,
+            });
+          }
+        : undefined,
+    });
+  }
+
+  /**
+   * SET's answer: with a state file or etcd, once the registration is
+   * written, and FALSE when another binder's SET won the slot in etcd.
+   */
+  #answerSet(version: number, ok: boolean, entry: Registration | undefined): boolean | Promise<boolean> {
+    if (this.#store === undefined || !ok || entry === undefined) {
+      this.statistics.set(version, ok);
+      return ok;
+    }
+    return this.#store.settled(REGISTRATIONS, registrationKey(entry)).then((held) => {
+      this.statistics.set(version, held);
+      return held;
+    });
+  }
+
+  /** UNSET's answer: with a state file or etcd, once what it removed is written. */
+  #answerUnset(version: number, ok: boolean): boolean | Promise<boolean> {
+    this.statistics.unset(version, ok);
+    return this.#store === undefined ? ok : this.#store.flush().then(() => ok);
   }
 
   get addresses(): readonly Address[] {
@@ -192,6 +262,7 @@ class RpcBinder implements Binder {
   }
 
   async listen(address: AddressLike): Promise<Address> {
+    await this.#ready;
     const parsed = parseAddress(address);
     const bound = await this.server.listen(parsed);
     if (parsed.protocol === "unix")
@@ -204,12 +275,14 @@ class RpcBinder implements Binder {
     this.#health.stop();
     this.#remote.destroy();
     await this.server.close();
+    await this.#store?.close();
   }
 
   async destroy(): Promise<void> {
     this.#health.stop();
     this.#remote.destroy();
     await this.server.destroy();
+    await this.#store?.close();
   }
 
   /** rpcbind registers program 100000 at each of its addresses: ours, in its order. */
@@ -244,17 +317,18 @@ class RpcBinder implements Binder {
         stats.procedure(2, 1);
         const owner = this.#authorize(ctx, 2, undefined);
         const netid = netidOfIpProtocol(m.prot);
-        const ok =
-          netid !== undefined &&
-          registry.set({
-            program: m.prog,
-            version: m.vers,
-            netid,
-            address: `0.0.0.0.${(m.port >> 8) & 255}.${m.port & 255}`,
-            owner,
-          });
-        stats.set(2, ok);
-        return ok;
+        const entry =
+          netid === undefined
+            ? undefined
+            : {
+                program: m.prog,
+                version: m.vers,
+                netid,
+                address: `0.0.0.0.${(m.port >> 8) & 255}.${m.port & 255}`,
+                owner,
+              };
+        const ok = entry !== undefined && registry.set(entry);
+        return this.#answerSet(2, ok, entry);
       },
       unset: (m: { prog: number; vers: number }, ctx: CallContext) => {
         stats.procedure(2, 2);
@@ -262,8 +336,7 @@ class RpcBinder implements Binder {
         // pmap_svc.c: both protocols are tried; either one succeeding is a success.
         const tcp = registry.unset(m.prog, m.vers, "tcp", owner);
         const udp = registry.unset(m.prog, m.vers, "udp", owner);
-        stats.unset(2, tcp || udp);
-        return tcp || udp;
+        return this.#answerUnset(2, tcp || udp);
       },
       getport: (m: { prog: number; vers: number; prot: number }) => {
         stats.procedure(2, 3);
@@ -311,22 +384,13 @@ class RpcBinder implements Binder {
       set: (r: Rpcb, ctx: CallContext) => {
         stats.procedure(version, 1);
         const owner = this.#authorize(ctx, version, r.r_owner);
-        const ok = registry.set({
-          program: r.r_prog,
-          version: r.r_vers,
-          netid: r.r_netid,
-          address: r.r_addr,
-          owner,
-        });
-        stats.set(version, ok);
-        return ok;
+        const entry = { program: r.r_prog, version: r.r_vers, netid: r.r_netid, address: r.r_addr, owner };
+        return this.#answerSet(version, registry.set(entry), entry);
       },
       unset: (r: Rpcb, ctx: CallContext) => {
         stats.procedure(version, 2);
         const owner = this.#authorize(ctx, version, r.r_owner);
-        const ok = registry.unset(r.r_prog, r.r_vers, r.r_netid, owner);
-        stats.unset(version, ok);
-        return ok;
+        return this.#answerUnset(version, registry.unset(r.r_prog, r.r_vers, r.r_netid, owner));
       },
       getaddr: (r: Rpcb, ctx: CallContext) => lookup(r, ctx, 3, true),
       dump: () => {

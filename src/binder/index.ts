@@ -7,6 +7,11 @@
 export { type InterfaceList, mergeAddress } from "./address-merge.js";
 export { type Authorization, type AuthorizationOptions, authorize, ownerOfUid } from "./authorization.js";
 export { BINDER_DEFAULTS, type Binder, type BinderOptions, createBinder, transportNetid } from "./binder.js";
+export {
+  INSTANCE_RESOLVER_DEFAULTS,
+  type InstanceResolverOptions,
+  instanceResolver,
+} from "./instance-resolver.js";
 export { HEALTH_DEFAULTS, HealthMonitor, type HealthOptions } from "./instances/health-monitor.js";
 export {
   type InstanceChange,
@@ -65,6 +70,25 @@ export {
   rpcbindResolver,
 } from "./rpcbind-resolver.js";
 export { BinderStatistics } from "./statistics.js";
+export {
+  BinderStore,
+  type BinderStoreOptions,
+  ETCD_SHARE_DEFAULTS,
+  type EtcdShareOptions,
+} from "./store/binder-store.js";
+export {
+  type Collection,
+  type ConflictRule,
+  INSTANCES,
+  instanceCollection,
+  REGISTRATIONS,
+  registryCollection,
+  type StoreChange,
+  type StoreEntry,
+} from "./store/collection.js";
+export { dropUnreachable, type RestoreCheckOptions } from "./store/restore-check.js";
+export { readStateFile, STATE_FILE_FORMAT, writeStateFile } from "./store/state-file.js";
+export { isStoreError, StoreError, StoreErrorCode } from "./store/store-error.js";
 export {
   formatIPv6,
   formatUniversalAddress,
