@@ -27,6 +27,7 @@ import { XdrReader, type XdrReaderOptions, XdrWriter } from "../xdr/index.js";
 import { Context, type SignalSource } from "./call-context.js";
 import type { ServedProcedure } from "./implementation.js";
 import type { Logger } from "./logger.js";
+import { NoReply } from "./no-reply.js";
 
 /** One served program version. */
 interface ServedVersion {
@@ -193,7 +194,10 @@ export class Dispatcher {
     return this.#flush(conn);
   }
 
-  /** A handler threw: an RpcError that names a reply is sent as that reply; anything else is SYSTEM_ERR, logged. */
+  /**
+   * A handler threw: NoReply sends nothing; an RpcError that names a reply is
+   * sent as that reply; anything else is SYSTEM_ERR, logged.
+   */
   #failed(
     conn: ServerConnection,
     xid: number,
@@ -201,6 +205,7 @@ export class Dispatcher {
     served: ServedProcedure,
     error: unknown,
   ): Dispatched {
+    if (error instanceof NoReply) return Dispatched.DONE;
     if (error instanceof AuthError) return this.#send(conn, writeAuthError, xid, error.authStat);
     if (error instanceof ProgramMismatchError) {
       writeProgramMismatch(this.#start(conn), xid, error.low, error.high);

@@ -6,4 +6,5 @@
 export type { CallContext } from "./call-context.js";
 export type { Handler, Implementation } from "./implementation.js";
 export { consoleLogger, type Logger, silentLogger } from "./logger.js";
+export { isNoReply, NoReply } from "./no-reply.js";
 export { createServer, SERVER_DEFAULTS, type Server, type ServerOptions } from "./server.js";
