@@ -397,7 +397,7 @@ describe("HealthMonitor", () => {
     monitor.stop();
   });
 
-  test("at most maxConcurrentProbes at once; the others when a slot frees", async () => {
+  test("at most maxConcurrentProbes at once; a slot that frees is filled from the due ones at once", async () => {
     const { t, clock } = table();
     const { calls, probe } = scriptedProbe();
     const monitor = new HealthMonitor(t, { healthIntervalMs: 100, maxConcurrentProbes: 2, probe });
@@ -409,12 +409,21 @@ describe("HealthMonitor", () => {
       calls.map((c) => (c.target as InstanceRecord).id),
       ["id-1", "id-2"],
     );
+    // A slot that frees is filled at once, not at the next tick.
     calls[0].answer(true);
     await settle();
-    monitor.tick();
     assert.deepEqual(
       calls.map((c) => (c.target as InstanceRecord).id),
       ["id-1", "id-2", "id-3"],
+    );
+    monitor.tick();
+    assert.equal(calls.length, 3, "the tick starts none past the limit");
+    calls[1].answer(false);
+    calls[2].answer(true);
+    await settle();
+    assert.deepEqual(
+      calls.map((c) => (c.target as InstanceRecord).id),
+      ["id-1", "id-2", "id-3", "id-4", "id-5"],
     );
     monitor.stop();
   });

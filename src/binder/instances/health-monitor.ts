@@ -52,8 +52,12 @@ export class HealthMonitor {
   /** When each instance was last probed (its own state, not replicated). */
   readonly #probedAt = new Map<string, number>();
   readonly #inFlight = new Map<string, AbortController>();
+  /** The ids the last tick found due, in table order; those from #dueNext on wait for a free slot. */
+  #due: string[] = [];
+  #dueNext = 0;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  #stopped = false;
 
   constructor(table: InstanceTable, options: HealthOptions = {}) {
     this.#table = table;
@@ -79,6 +83,7 @@ export class HealthMonitor {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#stopped = false;
     this.#timer = setInterval(() => this.tick(), this.tickMs);
     this.#timer.unref();
   }
@@ -86,11 +91,14 @@ export class HealthMonitor {
   /** Stops the timer and aborts the probes running; their answers are ignored. */
   stop(): void {
     this.#running = false;
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     for (const controller of this.#inFlight.values()) controller.abort();
     this.#inFlight.clear();
     this.#probedAt.clear();
+    this.#due = [];
+    this.#dueNext = 0;
   }
 
   /** One round: expires leases and starts the probes that are due. The timer calls it; tests may too. */
@@ -100,12 +108,28 @@ export class HealthMonitor {
     if (this.#intervalMs <= 0) return;
     const live = this.#table.list();
     if (this.#probedAt.size > live.length) this.#forgetRemoved(live);
-    for (const record of live) {
-      if (this.#inFlight.size >= this.#maxConcurrent) break;
-      if (this.#inFlight.has(record.id)) continue;
-      const last = Math.max(record.lastSeenAt, this.#probedAt.get(record.id) ?? Number.NEGATIVE_INFINITY);
-      if (now - last < this.#intervalMs) continue;
-      this.#start(record, now);
+    this.#due = [];
+    this.#dueNext = 0;
+    for (const record of live) if (this.#isDue(record, now)) this.#due.push(record.id);
+    this.#fill(now);
+  }
+
+  #isDue(record: InstanceRecord, now: number): boolean {
+    if (this.#inFlight.has(record.id)) return false;
+    const last = Math.max(record.lastSeenAt, this.#probedAt.get(record.id) ?? Number.NEGATIVE_INFINITY);
+    return now - last >= this.#intervalMs;
+  }
+
+  /**
+   * Starts due probes while there are free slots. Called by the tick and
+   * whenever a probe ends, so that the limit bounds how many run at once,
+   * not how many run per tick.
+   */
+  #fill(now: number): void {
+    while (this.#inFlight.size < this.#maxConcurrent && this.#dueNext < this.#due.length) {
+      const record = this.#table.get(this.#due[this.#dueNext++]);
+      // Removed, renewed or probed since the tick found it due: skipped.
+      if (record !== undefined && this.#isDue(record, now)) this.#start(record, now);
     }
   }
 
@@ -122,6 +146,7 @@ export class HealthMonitor {
         if (alive) this.#table.markAlive(record.id);
         else if (this.#table.markMissed(record.id, this.#maxMisses) === "removed")
           this.#probedAt.delete(record.id);
+        if (!this.#stopped && this.#dueNext < this.#due.length) this.#fill(this.#table.now());
       });
   }
 
