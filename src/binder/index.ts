@@ -30,11 +30,6 @@ export {
   type NewInstance,
 } from "./instances/instance-table.js";
 export { type Probe, type ProbeTarget, probeAddress, probeInstance } from "./instances/probe.js";
-export {
-  INSTANCE_RESOLVER_DEFAULTS,
-  type InstanceResolverOptions,
-  instanceResolver,
-} from "./instance-resolver.js";
 export { dumpInstances, type Instance, type InstanceQuery, listInstances } from "./list-instances.js";
 export * as onceBinderProt from "./protocol/once_binder.js";
 export { OnceBinderProgV1 } from "./protocol/once_binder.js";
