@@ -559,6 +559,41 @@ describe("registerInstance and listInstances", () => {
     assert.equal(binder.instances.size, 0);
   });
 
+  test("a binder restarted on the same address gets the instance back at the next renewal", async () => {
+    const first = createBinder({ healthIntervalMs: 0, server: { logger: silentLogger } });
+    const port = ((await first.listen("tcp://127.0.0.1:0")) as InetAddress).port;
+    const server = createServer({ logger: silentLogger }).addProgram(addProg(1), { add: (n) => n + 1 });
+    await server.listen("tcp://127.0.0.1:0");
+    const errors: unknown[] = [];
+    const registered = await registerInstance(server, {
+      binder: `tcp://127.0.0.1:${port}`,
+      name: "adder",
+      leaseMs: 300,
+      renewIntervalMs: 30,
+      client: { timeoutMs: 500 },
+      onError: (e) => errors.push(e),
+    });
+    const before = registered.instances[0].id;
+    await first.destroy();
+    const second = createBinder({ healthIntervalMs: 0, server: { logger: silentLogger } });
+    try {
+      await second.listen(`tcp://127.0.0.1:${port}`);
+      for (let i = 0; i < 150 && second.instances.size === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const [back] = second.instances.list();
+      assert.ok(back !== undefined, `not registered again; errors: ${errors.map(String).join("; ")}`);
+      assert.deepEqual([back.name, back.program, back.version], ["adder", 0x2000_0c12, 1]);
+      assert.notEqual(back.id, before);
+      await registered.unregister();
+      assert.equal(second.instances.size, 0);
+    } finally {
+      await registered.close();
+      await server.close();
+      await second.destroy();
+    }
+  });
+
   test("renewals that fail are reported and go on; close() then reports instead of rejecting", async () => {
     const other = createBinder({ healthIntervalMs: 0, server: { logger: silentLogger } });
     const at = (await other.listen("tcp://127.0.0.1:0")) as InetAddress;
