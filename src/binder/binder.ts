@@ -6,8 +6,8 @@
  * rpcbind 1.2.6; the differences are listed in docs/binder.md.
  */
 import { chmodSync } from "node:fs";
-import { AuthError, AuthStat, type CallTarget, RpcError } from "../rpc/index.js";
-import { type CallContext, createServer, type Server, type ServerOptions } from "../server/index.js";
+import { AuthError, AuthStat, type CallTarget, ProgramMismatchError, RpcError } from "../rpc/index.js";
+import { type CallContext, createServer, NoReply, type Server, type ServerOptions } from "../server/index.js";
 import {
   type Address,
   type AddressLike,
@@ -481,9 +481,10 @@ class RpcBinder implements Binder {
   }
 
   /**
-   * rpcbind's rpcbproc_callit_com: forwards over UDP only. CALLIT and BCAST
-   * stay quiet when anything goes wrong (a broadcast must not be drowned in
-   * complaints); INDIRECT says what.
+   * rpcbind's rpcbproc_callit_com: forwards over UDP only, and sends no reply
+   * to a remote call over TCP or a Unix socket. CALLIT and BCAST stay silent
+   * when anything goes wrong (a broadcast must not be drowned in complaints,
+   * RFC 5531 §7.4.2); INDIRECT says what.
    */
   async #remoteCall(
     args: RpcbRmtcallargs,
@@ -507,9 +508,16 @@ class RpcBinder implements Binder {
       return quiet("not registered");
     }
     if (found.version !== args.vers) {
-      // rpcbind answers PROG_MISMATCH with the versions registered; a handler cannot send that yet.
-      if (indirect)
-        throw new RpcError("PROG_UNAVAIL", `program ${args.prog} version ${args.vers} is not registered`);
+      // rpcbind's find_versions: the lowest and highest versions of the program on this netid.
+      const range = this.registry.versions(args.prog, netid);
+      if (indirect && range !== undefined) {
+        throw new ProgramMismatchError(range.low, range.high, {
+          program: args.prog,
+          version: args.vers,
+          procedure: args.proc,
+          label: `procedure ${args.proc} (INDIRECT)`,
+        });
+      }
       return quiet("version not registered");
     }
     const target = forwardingTarget(found);
@@ -530,13 +538,9 @@ class RpcBinder implements Binder {
   }
 }
 
-/**
- * What a handler throws when rpcbind would send no reply at all. The
- * server has no way to stay silent yet, so the caller gets SYSTEM_ERR (a
- * broadcaster ignores it; a direct caller learns sooner than by timing out).
- */
-function noReply(reason: string): RpcError {
-  return new RpcError("SYSTEM_ERR", `${reason} (rpcbind would not answer)`);
+/** What a handler throws where rpcbind sends no reply at all: the server then sends nothing. */
+function noReply(reason: string): NoReply {
+  return new NoReply(`${reason}: no reply, as rpcbind`);
 }
 
 function callTarget(ctx: CallContext): CallTarget {

@@ -19,6 +19,7 @@ import {
   createServer,
   type InetAddress,
   isRpcError,
+  type ProgramMismatchError,
   type ProgramVersionDescriptor,
   type Server,
   silentLogger,
@@ -226,24 +227,34 @@ describe("portmapper, version 2", () => {
     assert.deepEqual([...r.res], [...int(42)]);
   });
 
-  test("CALLIT over TCP, or of what is not registered: no answer from rpcbind, SYSTEM_ERR from us", async () => {
+  test("CALLIT over TCP, or of what is not registered: no answer, as from rpcbind (the caller times out)", async () => {
     await rejectsWith(
-      client(PmapProgV2, `tcp://127.0.0.1:${tcp.port}`).callit({
+      client(PmapProgV2, `tcp://127.0.0.1:${tcp.port}`, { timeoutMs: 300 }).callit({
         prog: AddProgV1.program,
         vers: 1,
         proc: 1,
         args: int(1),
       }),
-      "SYSTEM_ERR",
+      "TIMEOUT",
     );
     await rejectsWith(
-      client(PmapProgV2, `udp://127.0.0.1:${udp.port}`).callit({
+      client(PmapProgV2, `udp://127.0.0.1:${udp.port}`, { timeoutMs: 300 }).callit({
         prog: P + 5,
         vers: 1,
         proc: 1,
         args: int(1),
       }),
-      "SYSTEM_ERR",
+      "TIMEOUT",
+    );
+    // BCAST of a version not registered: silent too (INDIRECT answers PROG_MISMATCH, below).
+    await rejectsWith(
+      client(RpcbprogV4, `udp://127.0.0.1:${udp.port}`, { timeoutMs: 300 }).bcast({
+        prog: AddProgV1.program,
+        vers: 3,
+        proc: 1,
+        args: int(1),
+      }),
+      "TIMEOUT",
     );
   });
 });
@@ -395,7 +406,12 @@ describe("rpcbind, version 4", () => {
     assert.deepEqual([...(await v4.indirect(call)).results], [...int(100)]);
     assert.deepEqual([...(await v4.bcast(call)).results], [...int(100)]);
     await rejectsWith(v4.indirect({ ...call, prog: P + 7 }), "PROG_UNAVAIL");
-    await rejectsWith(v4.indirect({ ...call, vers: 3 }), "PROG_UNAVAIL");
+    // A version not registered: PROG_MISMATCH with the versions registered on that netid (rpcbind's find_versions).
+    const mismatch = await rejectsWith(v4.indirect({ ...call, vers: 3 }), "PROG_MISMATCH");
+    assert.deepEqual(
+      [(mismatch as ProgramMismatchError).low, (mismatch as ProgramMismatchError).high],
+      [1, 1],
+    );
     // A procedure the service does not have: the forwarded call fails, INDIRECT answers SYSTEM_ERR.
     await rejectsWith(v4.indirect({ ...call, proc: 9 }), "SYSTEM_ERR");
     // rpcbind will not call itself, nor NFS, through INDIRECT: AUTH_TOOWEAK (NULL procedures pass).

@@ -13,7 +13,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createClient, createServer, isRpcError, type Server, silentLogger, xdrInt } from "once-rpc";
+import {
+  createClient,
+  createServer,
+  isRpcError,
+  ProgramMismatchError,
+  type Server,
+  silentLogger,
+  xdrInt,
+} from "once-rpc";
 import { createBinder, PmapProgV2, RpcbprogV3, RpcbprogV4, registerServer } from "once-rpc/binder";
 import {
   buildCBinderPeers,
@@ -72,7 +80,8 @@ async function outcome(promise: Promise<unknown>): Promise<unknown> {
     );
   } catch (error) {
     if (!isRpcError(error)) throw error;
-    return `${error.code}${"authStat" in error ? ` ${error.authStat}` : ""}`;
+    const range = error instanceof ProgramMismatchError ? ` ${error.low}..${error.high}` : "";
+    return `${error.code}${"authStat" in error ? ` ${error.authStat}` : ""}${range}`;
   }
 }
 
@@ -149,6 +158,8 @@ async function scenario(): Promise<Record<string, unknown>> {
     out.indirect = [
       await outcome(v4Udp.indirect({ prog: P2 + 9, vers: 1, proc: 1, args: new Uint8Array(4) })),
       await outcome(v4Udp.indirect({ prog: 100000, vers: 2, proc: 4, args: new Uint8Array() })),
+      // A version not registered: PROG_MISMATCH with the versions registered on udp.
+      await outcome(v4Udp.indirect({ prog: PROBE_PROG, vers: 5, proc: 1, args: new Uint8Array(4) })),
     ];
     out["rpcinfo -m"] = await rpcinfo(["-m", "127.0.0.1"]);
     await registered.unregister();
