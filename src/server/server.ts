@@ -315,8 +315,10 @@ class RpcServer implements Server, ConnectionHandler {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    // Stop accepting; net.Server.close() resolves only once every connection is gone, so
+    // idle connections are closed here rather than awaited (else close() waits for the idle timeout).
     const listeners = this.#listeners.filter((l) => l.address.protocol !== "udp");
-    await Promise.all(listeners.map((l) => l.close()));
+    const stopped = Promise.all(listeners.map((l) => l.close()));
     // No new calls; running ones finish and reply, then each connection closes.
     const drained = new Promise<void>((resolve) => (this.#drained = resolve));
     for (const state of this.#connections) {
@@ -325,6 +327,7 @@ class RpcServer implements Server, ConnectionHandler {
     }
     this.#checkDrained();
     await drained;
+    await stopped;
     await this.#stop();
   }
 

@@ -73,6 +73,20 @@ test("an idle connection is closed, and the client reconnects for its next call"
   await server.close();
 });
 
+test("close() closes idle connections at once instead of waiting for their idle timeout", async () => {
+  const { server } = gatedServer({ idleTimeoutMs: 60_000 });
+  const address = await server.listen("tcp://127.0.0.1:0");
+  const client = createClient(DateProgV2, address);
+  await client.format({ style: 0, zone: "", at: null });
+  assert.equal(server.connections, 1, "an idle connection stays open");
+  const started = Date.now();
+  const closed = server.close();
+  const timer = new Promise<"stuck">((r) => setTimeout(() => r("stuck"), 5_000).unref());
+  assert.notEqual(await Promise.race([closed.then(() => "closed" as const), timer]), "stuck");
+  assert.ok(Date.now() - started < 5_000);
+  client.$destroy();
+});
+
 test("close() lets running calls reply, then closes; destroy() fails them and fires their signal", async () => {
   const { server, gate } = gatedServer();
   const address = await server.listen("tcp://127.0.0.1:0");
