@@ -225,6 +225,16 @@ describe("the state file, in one process", () => {
       /registrations\[0\] is not a \{key, value\} entry/,
     ],
     [
+      "a registration that is no registration",
+      (whole: string) => whole.replace(/"program":\d+/, '"program":"x"'),
+      /collections\.registrations\[0\] is not a record of its kind/,
+    ],
+    [
+      "a registration under another key",
+      (whole: string) => whole.replace(/"key":"\d+\//, '"key":"7/'),
+      /collections\.registrations\[0\] is not under its key/,
+    ],
+    [
       "a later version",
       (whole: string) => whole.replace('"version":1', '"version":2'),
       /version 2; this binder reads version 1/,

@@ -133,7 +133,8 @@ export class BinderStore {
         this.#onError(new StoreError("STATE_FILE_IO", `removed ${tmp}, left by a write that did not finish`)),
       );
       if (contents !== undefined) {
-        for (const c of this.#collections.values()) c.load(contents.get(c.name) ?? []);
+        for (const c of this.#collections.values())
+          c.load(checked(this.#stateFile, c, contents.get(c.name) ?? []));
       }
     }
     await this.#afterRestore?.();
@@ -422,6 +423,29 @@ export class BinderStore {
     const collection = this.#collections.get(rest.slice(0, slash));
     return collection === undefined ? undefined : { collection, key: rest.slice(slash + 1) };
   }
+}
+
+/**
+ * The entries of a collection read from the state file, each checked to be
+ * a record of its kind under its own key: a file that parses but holds
+ * something else was not written by a binder, and is refused as corrupt
+ * rather than loaded in part.
+ */
+function checked(path: string, c: Collection, entries: readonly StoreEntry[]): readonly StoreEntry[] {
+  entries.forEach((e, i) => {
+    const why = !c.isValue(e.value)
+      ? "is not a record of its kind"
+      : c.keyOf(e.value) !== e.key
+        ? `is not under its key`
+        : "";
+    if (why !== "") {
+      throw new StoreError(
+        "STATE_FILE_CORRUPT",
+        `${path}: collections.${c.name}[${i}] ${why}; the binder will not start on it (move it away to start empty)`,
+      );
+    }
+  });
+  return entries;
 }
 
 function chainId(collection: string, key: string): string {

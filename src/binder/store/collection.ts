@@ -47,6 +47,8 @@ export interface Collection {
   load(entries: readonly StoreEntry[]): number;
   /** True when `value` is a record of this kind (for data read from a file or etcd). */
   isValue(value: unknown): boolean;
+  /** The key a record of this kind is kept under (`value` must pass `isValue`). */
+  keyOf(value: unknown): string;
 }
 
 /** The name of the registrations' collection. */
@@ -90,6 +92,7 @@ export function registryCollection(registry: Registry): Collection {
           .map((e) => e.value as Registration),
       ),
     isValue: isRegistration,
+    keyOf: (value) => registrationKey(value as Registration),
   };
 }
 
@@ -122,6 +125,7 @@ export function instanceCollection(table: InstanceTable): Collection {
           .map((e) => e.value as InstanceRecord),
       ),
     isValue: isInstanceRecord,
+    keyOf: (value) => (value as InstanceRecord).id,
   };
 }
 
