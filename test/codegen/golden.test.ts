@@ -48,6 +48,12 @@ const COMMITTED: { x: string; ts: string; runtime?: string; rpc?: string }[] = [
   { x: "examples/date/date.x", ts: "examples/date/gen/date.ts" },
   { x: "test/fixtures/interop/interop.x", ts: "test/fixtures/interop/gen/interop.ts" },
   { x: "src/rpc/protocol/rpc_msg.x", ts: "src/rpc/protocol/rpc_msg.ts", runtime: "../../xdr/index.js" },
+  {
+    x: "src/rpc/protocol/once_session.x",
+    ts: "src/rpc/protocol/once_session.ts",
+    runtime: "../../xdr/index.js",
+    rpc: "../descriptor.js",
+  },
   ...[
     "src/binder/protocol/pmap_prot.x",
     "src/binder/protocol/once_binder.x",
