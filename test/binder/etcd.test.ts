@@ -243,6 +243,28 @@ describe("binders sharing through etcd", () => {
     }
   });
 
+  test("etcd killed and started again: the binders watch again and go on sharing", async (t) => {
+    const prefix = newPrefix();
+    const a = await startBinder(prefix);
+    const b = await startBinder(prefix);
+    assert.equal(await a.v3.set(rpcb(1, "tcp", "127.0.0.1.15.1")), true);
+    await eventually("seen on B", 5000, () => b.binder.registry.find(P, 1, "tcp") !== undefined);
+    await etcd.restart();
+    // Lookups go on from memory while etcd is away and after.
+    assert.equal(await b.v3.getaddr(rpcb(1, "tcp", "")), "127.0.0.1.15.1");
+    // A SET may find etcd not ready yet (FALSE, undone): the server tries again, as it would.
+    const tookMs = await eventually("a SET on A after the restart", 15_000, () =>
+      a.v3.set(rpcb(2, "tcp", "127.0.0.1.15.2")),
+    );
+    await eventually(
+      "seen on B after the restart",
+      10_000,
+      () => b.binder.registry.find(P, 2, "tcp") !== undefined,
+    );
+    t.diagnostic(`first SET after the restart succeeded in ${tookMs} ms`);
+    assert.equal(b.binder.registry.find(P, 1, "tcp")?.address, "127.0.0.1.15.1");
+  });
+
   test("no etcd at the endpoint: listen rejects with ETCD_UNAVAILABLE, naming it", async () => {
     const port = await freePort();
     const binder = createBinder({

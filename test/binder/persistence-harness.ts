@@ -106,6 +106,8 @@ export function runOnce(
 export interface EtcdProcess {
   /** Its client URL, `http://127.0.0.1:PORT`. */
   readonly url: string;
+  /** Kills it (SIGKILL) and starts it again on the same ports and data directory; resolves once it answers. */
+  restart(): Promise<void>;
   /** Kills it and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -139,6 +141,22 @@ async function startEtcdOnce(): Promise<EtcdProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "once-etcd-"));
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
+  let running = await runEtcd(dataDir, url, peer);
+  return {
+    url,
+    restart: async () => {
+      await running.kill();
+      running = await runEtcd(dataDir, url, peer);
+    },
+    stop: async () => {
+      await running.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs etcd on `url` (clients) and `peer` with `dataDir`, waits until it is healthy; resolves with how to kill it. */
+async function runEtcd(dataDir: string, url: string, peer: string): Promise<{ kill(): Promise<void> }> {
   const child = spawn("etcd", [
     "--name",
     "default",
@@ -163,15 +181,15 @@ async function startEtcdOnce(): Promise<EtcdProcess> {
   });
   child.stdout.resume();
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
+  const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) {
-      await stop();
+      await kill();
+      rmSync(dataDir, { recursive: true, force: true });
       throw new Error(`etcd exited with ${child.exitCode}: ${log}`);
     }
     try {
@@ -181,12 +199,13 @@ async function startEtcdOnce(): Promise<EtcdProcess> {
       // not up yet
     }
     if (Date.now() > deadline) {
-      await stop();
+      await kill();
+      rmSync(dataDir, { recursive: true, force: true });
       throw new Error(`etcd did not answer within 30 s: ${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, stop };
+  return { kill };
 }
 
 /** A loopback TCP port nothing listens on right now. */
