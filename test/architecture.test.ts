@@ -18,7 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   client: ["xdr", "rpc", "transport"],
   server: ["xdr", "rpc", "transport"],
   binder: ["xdr", "rpc", "transport", "client", "server"],
-  cli: ["xdr", "rpc", "idl", "codegen", "json", "transport", "client", "server", "binder"],
+  proxy: ["xdr", "rpc", "transport"],
+  cli: ["xdr", "rpc", "idl", "codegen", "json", "transport", "client", "server", "binder", "proxy"],
 };
 
 function sources(dir: string): string[] {
