@@ -75,12 +75,42 @@ export function isRegistration(value: unknown): value is Registration {
 }
 
 /**
+ * A registration as the registry holds it, with what the lookups compare
+ * worked out once, when it is set: rpcbind scans its list and compares
+ * netids and parses ports on every lookup; we do it per SET.
+ */
+interface Slot {
+  readonly registration: Registration;
+  /** {@link registrationKey} of the registration. */
+  readonly key: string;
+  readonly version: number;
+  /** The netid lowercased: rpcbind compares netids with strcasecmp. */
+  readonly netid: string;
+  /** The portmapper's protocol (6, 17) when the netid is `tcp` or `udp` and the address has a port; else undefined. */
+  readonly protocol: number | undefined;
+  /** The port of the universal address, when it has one (0 otherwise). */
+  readonly port: number;
+  /** One of the binder's own (setOwn): neither emitted nor in a snapshot. */
+  readonly own: boolean;
+}
+
+/**
  * The registrations, in the order DUMP lists them: the binder's own first,
  * then the others in the order they were set.
+ *
+ * Indexed by program: each program's registrations in DUMP order, so that
+ * a lookup (GETADDR, GETPORT, INDIRECT) reads the few registrations of
+ * the program asked for rather than scanning them all, as rpcbind does.
+ * One list per program rather than per (program, netid): GETADDRLIST
+ * wants every netid of a version in DUMP order, and a program has a
+ * handful of registrations.
  */
 export class Registry {
-  #own: Registration[] = [];
-  #entries: Registration[] = [];
+  #own: Slot[] = [];
+  /** The others by key, in the order set (a Map keeps the place of a key it has). */
+  #entries = new Map<string, Slot>();
+  /** Each program's registrations, the binder's own first, then in the order set. */
+  #byProgram = new Map<number, Slot[]>();
   readonly #maxEntries: number;
   readonly #listeners = new Set<(change: RegistryChange) => void>();
   readonly #onListenerError: (error: unknown) => void;
@@ -92,12 +122,15 @@ export class Registry {
 
   /** Every registration, in DUMP order. */
   list(): readonly Registration[] {
-    return this.#own.length === 0 ? this.#entries.slice() : [...this.#own, ...this.#entries];
+    const out: Registration[] = [];
+    for (const slot of this.#own) out.push(slot.registration);
+    for (const slot of this.#entries.values()) out.push(slot.registration);
+    return out;
   }
 
   /** The number of registrations. */
   get size(): number {
-    return this.#own.length + this.#entries.length;
+    return this.#own.length + this.#entries.size;
   }
 
   /**
@@ -105,7 +138,15 @@ export class Registry {
    * it listens on), which DUMP lists first as rpcbind does.
    */
   setOwn(entries: readonly Registration[]): void {
-    this.#own = entries.slice();
+    const programs = new Set<number>();
+    for (const slot of this.#own) programs.add(slot.registration.program);
+    this.#own = entries.map((r) => slotOf(r, true));
+    for (const slot of this.#own) programs.add(slot.registration.program);
+    for (const program of programs) {
+      const own = this.#own.filter((s) => s.registration.program === program);
+      const others = (this.#byProgram.get(program) ?? []).filter((s) => !s.own);
+      this.#setProgram(program, [...own, ...others]);
+    }
   }
 
   /**
@@ -118,10 +159,14 @@ export class Registry {
   set(entry: Registration): boolean {
     const found = this.find(entry.program, entry.version, entry.netid);
     if (found !== undefined && found.version === entry.version) return found.address === entry.address;
-    if (this.#entries.length >= this.#maxEntries) return false;
-    const added = copyRegistration(entry);
-    this.#entries.push(added);
-    this.#emit({ type: "set", registration: added });
+    const key = registrationKey(entry);
+    // Only numbers that are not uint32 (-1 and 0xffffffff) reach here with a key that is taken.
+    const taken = this.#entries.get(key);
+    if (taken !== undefined) return taken.registration.address === entry.address;
+    if (this.#entries.size >= this.#maxEntries) return false;
+    const slot = slotOf(copyRegistration(entry), false);
+    this.#add(slot);
+    this.#emit({ type: "set", registration: slot.registration });
     return true;
   }
 
@@ -133,20 +178,32 @@ export class Registry {
    * Otherwise true, whether or not anything was there.
    */
   unset(program: number, version: number, netid: string, owner: string): boolean {
-    const removeFrom = (list: Registration[], emits: boolean): boolean => {
-      for (let i = 0; i < list.length; ) {
-        const r = list[i];
-        if (r.program !== program || r.version !== version || (netid !== "" && !sameNetid(netid, r.netid))) {
-          i++;
-          continue;
-        }
-        if (owner !== SUPERUSER && r.owner !== owner) return false;
-        list.splice(i, 1);
-        if (emits) this.#emit({ type: "unset", registration: r });
+    const list = this.#byProgram.get(program);
+    if (list === undefined) return true;
+    const lower = netid.toLowerCase();
+    const removed: Registration[] = [];
+    let allowed = true;
+    for (let i = 0; i < list.length; ) {
+      const slot = list[i];
+      if (slot.version !== version || (netid !== "" && slot.netid !== lower)) {
+        i++;
+        continue;
       }
-      return true;
-    };
-    return removeFrom(this.#own, false) && removeFrom(this.#entries, true);
+      if (owner !== SUPERUSER && slot.registration.owner !== owner) {
+        allowed = false;
+        break;
+      }
+      list.splice(i, 1);
+      if (slot.own) this.#own.splice(this.#own.indexOf(slot), 1);
+      else {
+        this.#entries.delete(slot.key);
+        removed.push(slot.registration);
+      }
+    }
+    if (list.length === 0) this.#byProgram.delete(program);
+    // Told once the registry is consistent again, in DUMP order, as they were removed.
+    for (const registration of removed) this.#emit({ type: "unset", registration });
+    return allowed;
   }
 
   /**
@@ -173,23 +230,26 @@ export class Registry {
    */
   apply(change: RegistryChange): boolean {
     const key = registrationKey(change.registration);
-    const at = this.#entries.findIndex((r) => registrationKey(r) === key);
+    const held = this.#entries.get(key);
     if (change.type === "unset") {
-      if (at >= 0) this.#entries.splice(at, 1);
+      if (held !== undefined) this.#remove(held);
       return true;
     }
-    if (at >= 0) {
-      this.#entries[at] = copyRegistration(change.registration);
+    const slot = slotOf(copyRegistration(change.registration), false);
+    if (held !== undefined) {
+      this.#replace(held, slot);
       return true;
     }
-    if (this.#entries.length >= this.#maxEntries) return false;
-    this.#entries.push(copyRegistration(change.registration));
+    if (this.#entries.size >= this.#maxEntries) return false;
+    this.#add(slot);
     return true;
   }
 
   /** The registrations (not the binder's own), in DUMP order: plain data to write out and `load` again. */
   snapshot(): Registration[] {
-    return this.#entries.slice();
+    const out: Registration[] = [];
+    for (const slot of this.#entries.values()) out.push(slot.registration);
+    return out;
   }
 
   /**
@@ -199,14 +259,18 @@ export class Registry {
    * out. Returns how many were loaded.
    */
   load(entries: readonly Registration[]): number {
-    const slots = new Map<string, Registration>();
+    const slots = new Map<string, Slot>();
     for (const entry of entries) {
       const key = registrationKey(entry);
       // Map.set on a key it has keeps its place, as apply replaces in place.
-      if (slots.has(key) || slots.size < this.#maxEntries) slots.set(key, copyRegistration(entry));
+      if (slots.has(key) || slots.size < this.#maxEntries)
+        slots.set(key, slotOf(copyRegistration(entry), false));
     }
-    this.#entries = [...slots.values()];
-    return this.#entries.length;
+    this.#entries = slots;
+    this.#byProgram = new Map();
+    for (const slot of this.#own) this.#listOf(slot.registration.program).push(slot);
+    for (const slot of slots.values()) this.#listOf(slot.registration.program).push(slot);
+    return slots.size;
   }
 
   #emit(change: RegistryChange): void {
@@ -226,29 +290,36 @@ export class Registry {
    * learns the versions served from PROG_MISMATCH), else undefined.
    */
   find(program: number, version: number, netid: string): Registration | undefined {
-    let hit: Registration | undefined;
-    for (const r of this.#all()) {
-      if (r.program !== program || !sameNetid(r.netid, netid)) continue;
-      hit = r;
-      if (r.version === version) break;
+    const list = this.#byProgram.get(program);
+    if (list === undefined) return undefined;
+    const lower = netid.toLowerCase();
+    let hit: Slot | undefined;
+    for (const slot of list) {
+      if (slot.netid !== lower) continue;
+      hit = slot;
+      if (slot.version === version) break;
     }
-    return hit;
+    return hit?.registration;
   }
 
   /** The lowest and highest versions of `program` registered on `netid` (rpcbind's find_versions), or undefined. */
   versions(program: number, netid: string): { low: number; high: number } | undefined {
+    const lower = netid.toLowerCase();
     let range: { low: number; high: number } | undefined;
-    for (const r of this.#all()) {
-      if (r.program !== program || !sameNetid(r.netid, netid)) continue;
-      if (range === undefined) range = { low: r.version, high: r.version };
-      else range = { low: Math.min(range.low, r.version), high: Math.max(range.high, r.version) };
+    for (const slot of this.#byProgram.get(program) ?? []) {
+      if (slot.netid !== lower) continue;
+      if (range === undefined) range = { low: slot.version, high: slot.version };
+      else range = { low: Math.min(range.low, slot.version), high: Math.max(range.high, slot.version) };
     }
     return range;
   }
 
   /** The registrations of exactly (program, version), every netid, in DUMP order. */
   findAll(program: number, version: number): Registration[] {
-    return this.list().filter((r) => r.program === program && r.version === version);
+    const out: Registration[] = [];
+    for (const slot of this.#byProgram.get(program) ?? [])
+      if (slot.version === version) out.push(slot.registration);
+    return out;
   }
 
   /**
@@ -257,12 +328,13 @@ export class Registry {
    */
   mappings(): Mapping[] {
     const out: Mapping[] = [];
-    for (const r of this.#all()) {
-      const prot = ipProtocolOf(r.netid);
-      const port = universalAddressPort(r.address);
-      if (prot === undefined || port === undefined) continue;
-      out.push({ prog: r.program, vers: r.version, prot, port });
-    }
+    const add = (slot: Slot) => {
+      if (slot.protocol === undefined) return;
+      const r = slot.registration;
+      out.push({ prog: r.program, vers: r.version, prot: slot.protocol, port: slot.port });
+    };
+    for (const slot of this.#own) add(slot);
+    for (const slot of this.#entries.values()) add(slot);
     return out;
   }
 
@@ -272,19 +344,76 @@ export class Registry {
    * of the program's last mapping on that protocol; 0 when there is none.
    */
   getPort(program: number, version: number, protocol: number): number {
-    let hit: Mapping | undefined;
-    for (const m of this.mappings()) {
-      if (m.prog !== program || m.prot !== protocol) continue;
-      hit = m;
-      if (m.vers === version) break;
+    const list = this.#byProgram.get(program);
+    if (list === undefined) return 0;
+    let hit: Slot | undefined;
+    for (const slot of list) {
+      if (slot.protocol !== protocol) continue;
+      hit = slot;
+      if (slot.version === version) break;
     }
     return hit?.port ?? 0;
   }
 
-  *#all(): Iterable<Registration> {
-    yield* this.#own;
-    yield* this.#entries;
+  /** The list of `program`'s registrations, made when it has none. */
+  #listOf(program: number): Slot[] {
+    let list = this.#byProgram.get(program);
+    if (list === undefined) {
+      list = [];
+      this.#byProgram.set(program, list);
+    }
+    return list;
   }
+
+  #setProgram(program: number, list: Slot[]): void {
+    if (list.length === 0) this.#byProgram.delete(program);
+    else this.#byProgram.set(program, list);
+  }
+
+  /** Appends a registration (not one of the binder's own): last in DUMP order, and in its program's list. */
+  #add(slot: Slot): void {
+    this.#entries.set(slot.key, slot);
+    this.#listOf(slot.registration.program).push(slot);
+  }
+
+  #remove(slot: Slot): void {
+    this.#entries.delete(slot.key);
+    const program = slot.registration.program;
+    const list = this.#byProgram.get(program) ?? [];
+    const at = list.indexOf(slot);
+    if (at >= 0) list.splice(at, 1);
+    this.#setProgram(program, list);
+  }
+
+  /** Puts `slot` where `held` was, in DUMP order and in its program's list. */
+  #replace(held: Slot, slot: Slot): void {
+    this.#entries.set(slot.key, slot);
+    const list = this.#byProgram.get(held.registration.program) ?? [];
+    const at = list.indexOf(held);
+    if (at >= 0 && held.registration.program === slot.registration.program) {
+      list[at] = slot;
+      return;
+    }
+    // The same key for another number (only numbers that are not uint32): moved to its own program's list.
+    if (at >= 0) list.splice(at, 1);
+    this.#setProgram(held.registration.program, list);
+    this.#listOf(slot.registration.program).push(slot);
+  }
+}
+
+/** A registration with what the lookups compare worked out. */
+function slotOf(registration: Registration, own: boolean): Slot {
+  const protocol = ipProtocolOf(registration.netid);
+  const port = universalAddressPort(registration.address);
+  return {
+    registration,
+    key: registrationKey(registration),
+    version: registration.version,
+    netid: registration.netid.toLowerCase(),
+    protocol: port === undefined ? undefined : protocol,
+    port: port ?? 0,
+    own,
+  };
 }
 
 /**
@@ -304,11 +433,6 @@ function copyRegistration(r: Registration): Registration {
 
 function warnListenerError(error: unknown): void {
   process.emitWarning(`a registry subscriber threw: ${String(error)}`, "RegistryWarning");
-}
-
-/** rpcbind compares netids with strcasecmp. */
-function sameNetid(a: string, b: string): boolean {
-  return a === b || a.toLowerCase() === b.toLowerCase();
 }
 
 /** The IP protocol number the portmapper uses for a netid: only `tcp` and `udp` (IPv4) have one. */
