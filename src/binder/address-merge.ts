@@ -20,6 +20,34 @@ import {
 export type InterfaceList = NodeJS.Dict<NetworkInterfaceInfo[]>;
 
 /**
+ * `source` read at most once per `maxAgeMs`: the list it gave is answered
+ * until it is that old, then read again at the next call. Listing the
+ * interfaces is a netlink dump (rpcbind's getifaddrs, our
+ * os.networkInterfaces), which cost most of a GETADDR when every lookup
+ * made one; an interface that comes or goes is seen within `maxAgeMs`.
+ * With `maxAgeMs` 0 or less every call reads `source`. The age is measured
+ * on a monotonic clock (`performance.now`), so that a change of the
+ * system's time neither freezes nor flushes the list.
+ */
+export function cachedInterfaces(
+  source: () => InterfaceList,
+  maxAgeMs: number,
+  now: () => number = () => performance.now(),
+): () => InterfaceList {
+  if (!(maxAgeMs > 0)) return source;
+  let list: InterfaceList | undefined;
+  let readAt = 0;
+  return () => {
+    const t = now();
+    if (list === undefined || t - readAt >= maxAgeMs || t < readAt) {
+      list = source();
+      readAt = t;
+    }
+    return list;
+  };
+}
+
+/**
  * The universal address of `registered` (on `netid`) as `caller` should use
  * it, or undefined when rpcbind's addrmerge fails (the caller then gets the
  * registered address as it is):

@@ -6,6 +6,7 @@
  * rpcbind 1.2.6; the differences are listed in docs/binder.md.
  */
 import { chmodSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { AuthError, AuthStat, type CallTarget, ProgramMismatchError, RpcError } from "../rpc/index.js";
 import { type CallContext, createServer, NoReply, type Server, type ServerOptions } from "../server/index.js";
 import {
@@ -16,7 +17,7 @@ import {
   parseAddress,
 } from "../transport/index.js";
 import { xdrVoid } from "../xdr/index.js";
-import { type InterfaceList, mergeAddress } from "./address-merge.js";
+import { cachedInterfaces, type InterfaceList, mergeAddress } from "./address-merge.js";
 import { type AuthorizationOptions, authorize } from "./authorization.js";
 import { HEALTH_DEFAULTS, HealthMonitor, type HealthOptions } from "./instances/health-monitor.js";
 import { instanceService } from "./instances/instance-service.js";
@@ -66,6 +67,12 @@ export interface BinderOptions extends AuthorizationOptions, HealthOptions {
   /** This host's interfaces, for the addresses GETADDR merges. Default os.networkInterfaces. */
   readonly interfaces?: () => InterfaceList;
   /**
+   * How long a list of the interfaces is used before they are listed again,
+   * in ms: a lookup then costs no system call, and an interface that comes
+   * or goes is seen within this long. 0: listed on every lookup.
+   */
+  readonly interfacesCacheMs?: number;
+  /**
    * The permissions of the Unix sockets it listens on. Default 0o666, as
    * rpcbind: every local user may register (see docs/binder.md on owners).
    */
@@ -100,6 +107,8 @@ export const BINDER_DEFAULTS = Object.freeze({
   remoteCallTimeoutMs: 5000,
   maxRecordBytes: 1024 * 1024,
   unixSocketMode: 0o666,
+  /** The interfaces are listed again once the last list is this old (ms). */
+  interfacesCacheMs: 1000,
   /** Instances not seen for this long are probed with a NULL call; 0: no probes. */
   healthIntervalMs: HEALTH_DEFAULTS.healthIntervalMs,
   /** A probe not answered within this long is a miss. */
@@ -173,7 +182,7 @@ class RpcBinder implements Binder {
   readonly #options: BinderOptions;
   readonly #remote: RemoteCalls;
   readonly #now: () => number;
-  readonly #interfaces: (() => InterfaceList) | undefined;
+  readonly #interfaces: () => InterfaceList;
   readonly #store: BinderStore | undefined;
   /** The state loaded (file, etcd): `listen` waits for it. */
   readonly #ready: Promise<void>;
@@ -182,7 +191,10 @@ class RpcBinder implements Binder {
     this.#options = options;
     this.registry = options.registry ?? new Registry();
     this.#now = options.now ?? Date.now;
-    this.#interfaces = options.interfaces;
+    this.#interfaces = cachedInterfaces(
+      options.interfaces ?? networkInterfaces,
+      options.interfacesCacheMs ?? BINDER_DEFAULTS.interfacesCacheMs,
+    );
     this.#remote = new RemoteCalls(options.remoteCallTimeoutMs ?? BINDER_DEFAULTS.remoteCallTimeoutMs);
     this.server = createServer({ maxRecordBytes: BINDER_DEFAULTS.maxRecordBytes, ...options.server });
     this.server.addProgram(PmapProgV2, this.#portmapper());
@@ -205,7 +217,7 @@ class RpcBinder implements Binder {
         tokens: options.tokens,
         insecure: options.insecure,
         maxLeaseMs: options.maxLeaseMs ?? BINDER_DEFAULTS.maxLeaseMs,
-        interfaces: options.interfaces,
+        interfaces: this.#interfaces,
       }),
     );
     this.#health = new HealthMonitor(this.instances, options);
@@ -477,7 +489,7 @@ class RpcBinder implements Binder {
   }
 
   #merge(caller: Peer, registered: string, netid: string, hint: string): string | undefined {
-    return mergeAddress(caller, registered, netid, hint, this.#interfaces?.());
+    return mergeAddress(caller, registered, netid, hint, this.#interfaces());
   }
 
   /**
