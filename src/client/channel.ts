@@ -1,8 +1,12 @@
 /**
  * A channel carries calls to one server over one transport: it numbers them
  * (xid), encodes each into one buffer, matches replies by xid in any order,
- * retransmits over datagrams, and fails each call with a typed error. Many
- * clients (programs, versions) can share one channel.
+ * sends them again as their semantics asks, and fails each call with a
+ * typed error. Many clients (programs, versions) can share one channel.
+ *
+ * Calls whose semantics needs the server to know the caller (at-most-once,
+ * exactly-once) go in the session flavor, once a NULL call in that flavor
+ * (the probe) has shown that the server speaks it (docs/semantics.md).
  */
 import {
   AcceptStat,
@@ -11,19 +15,37 @@ import {
   type CallTarget,
   type ClientAuth,
   createReplyHeader,
+  decodeSessionVerifier,
   MsgType,
-  ProgramMismatchError,
+  needsSession,
+  ONCE_FEATURE_EXACTLY_ONCE,
+  type OpaqueAuth,
   RejectStat,
   ReplyStat,
   RpcError,
   RpcMismatchError,
   readMessageStart,
   readReplyBody,
+  retransmits,
+  type Semantics,
+  type SessionFeatures,
+  sessionAuth,
   TimeoutError,
   writeCallHeader,
 } from "../rpc/index.js";
-import { type ClientTransport, formatAddress } from "../transport/index.js";
-import { type XdrCodec, XdrError, XdrReader, type XdrReaderOptions, XdrWriter } from "../xdr/index.js";
+import type { ClientTransport } from "../transport/index.js";
+import {
+  type XdrCodec,
+  XdrError,
+  XdrReader,
+  type XdrReaderOptions,
+  XdrWriter,
+  xdrVoid,
+} from "../xdr/index.js";
+import { abortedError, acceptedError, badReply, withCall } from "./call-errors.js";
+import { type ClientSession, defaultSession } from "./session.js";
+
+export { withCall } from "./call-errors.js";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -38,6 +60,12 @@ export interface CallOptions {
    * CONNECTION_CLOSED, because the call may or may not have run.
    */
   readonly idempotent?: boolean;
+  /**
+   * How often the call may run (docs/semantics.md). Default: the
+   * procedure's (withSemantics), else the channel's, else at-least-once
+   * over UDP and maybe over TCP, as plain ONC RPC clients behave.
+   */
+  readonly semantics?: Semantics;
 }
 
 /** What a client sends its calls through: a Channel, or a ResolvingChannel choosing among servers. */
@@ -62,9 +90,17 @@ export interface ChannelOptions {
   readonly auth?: ClientAuth;
   /** Default deadline of a call, from when it is made. */
   readonly timeoutMs?: number;
-  /** Over datagrams: the first retransmission after this long, then doubling up to retransmitMaxMs. */
+  /** A call that is sent again: the first time after this long, then doubling up to retransmitMaxMs. */
   readonly retransmitInitialMs?: number;
   readonly retransmitMaxMs?: number;
+  /** The semantics of calls that neither the call nor the procedure chooses. */
+  readonly semantics?: Semantics;
+  /**
+   * The session calls carry their identity in: `true` for the process's
+   * session, or one of your own (createSession). Without it, only calls
+   * whose semantics needs a session use one (the process's).
+   */
+  readonly session?: ClientSession | boolean;
   /** Limits when decoding results (maxLength, maxDepth, string encoding, copyOpaque). */
   readonly reader?: XdrReaderOptions;
 }
@@ -83,6 +119,10 @@ const MAX_TIMER_MS = 0x7fff_ffff;
 export interface BoundProcedure<Args, Result> extends CallTarget {
   readonly args: XdrCodec<Args>;
   readonly result: XdrCodec<Result>;
+  /** The procedure's default semantics (withSemantics). */
+  readonly semantics?: Semantics;
+  /** Running it twice has the effect of running it once (withSemantics). */
+  readonly idempotent?: boolean;
 }
 
 /** One call waiting for its reply; also the OutgoingCall its credentials are written for. */
@@ -105,6 +145,20 @@ class PendingCall {
   retransmitMs = 0;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  semantics: Semantics = "maybe";
+  /** Sent again until a reply or the deadline (every semantics but maybe). */
+  retransmits = false;
+  /** Written in the session flavor. */
+  inSession = false;
+  /** The session's number for the call (exactly-once), 0n for none. */
+  sequence = 0n;
+  firstIncomplete = 0n;
+  /** The time left, as the session credential tells the server. */
+  timeoutMs = 0;
+  /** The NULL call that asks whether the server speaks the session flavor. */
+  probe = false;
+  /** The arguments, kept while the call waits for the probe to be encoded. */
+  args: unknown;
 
   constructor(xid: number, target: BoundProcedure<unknown, unknown>, startedAt: number, deadline: number) {
     this.xid = xid;
@@ -140,6 +194,18 @@ export class Channel implements CallChannel {
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   #closed = false;
+  readonly #semantics: Semantics | undefined;
+  readonly #sessionAlways: boolean;
+  readonly #sessionOption: ClientSession | undefined;
+  #session: ClientSession | undefined;
+  #sessionAuth: ClientAuth | undefined;
+  /** What the probe found: undefined before it answered. */
+  #peer: SessionFeatures | false | undefined;
+  #peerVerifier: Uint8Array | undefined;
+  #probing = false;
+  /** Calls waiting for the probe's answer before they are encoded. */
+  #awaitingProbe: PendingCall[] = [];
+  #warnedPlain = false;
 
   constructor(transport: ClientTransport, options: ChannelOptions = {}) {
     if (transport.headroomBytes !== 0 && transport.headroomBytes !== 4) {
@@ -151,6 +217,9 @@ export class Channel implements CallChannel {
     this.#retransmitInitialMs = options.retransmitInitialMs ?? CHANNEL_DEFAULTS.retransmitInitialMs;
     this.#retransmitMaxMs = options.retransmitMaxMs ?? CHANNEL_DEFAULTS.retransmitMaxMs;
     this.#reader = new XdrReader(new Uint8Array(0), options.reader);
+    this.#semantics = options.semantics;
+    this.#sessionAlways = options.session !== undefined && options.session !== false;
+    this.#sessionOption = typeof options.session === "object" ? options.session : undefined;
     transport.setEvents({
       message: (bytes) => this.#onMessage(bytes),
       closed: (error) => this.#onClosed(error),
@@ -160,6 +229,20 @@ export class Channel implements CallChannel {
   /** Calls waiting for a reply (or for a connection). */
   get callsInFlight(): number {
     return this.#pending.size;
+  }
+
+  /**
+   * What the server said of the session flavor: its features and id, false
+   * for a plain ONC RPC server, undefined while nobody asked.
+   */
+  get peerSession(): SessionFeatures | false | undefined {
+    return this.#peer;
+  }
+
+  /** The session of this channel's session calls (the process's unless one was given). */
+  get session(): ClientSession {
+    this.#session ??= this.#sessionOption ?? defaultSession();
+    return this.#session;
   }
 
   /** Makes one call; resolves with its result or rejects with an RpcError. */
@@ -175,7 +258,6 @@ export class Channel implements CallChannel {
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortedError(target, signal));
-    const transport = this.transport;
     const now = Date.now();
     const timeoutMs = Math.min(options?.timeoutMs ?? this.#timeoutMs, MAX_TIMER_MS);
     const call = new PendingCall(
@@ -184,48 +266,207 @@ export class Channel implements CallChannel {
       now,
       now + timeoutMs,
     );
-    const w = this.#writer;
-    w.reset();
-    if (transport.headroomBytes > 0) w.writeUnsignedInt(0); // the record mark goes here
-    try {
-      writeCallHeader(w, call, this.#auth);
-      target.args.encode(w, args);
-      call.chunks = w.detach();
-    } catch (error) {
-      const detail = error instanceof XdrError ? error.message : String(error);
-      return Promise.reject(
-        new RpcError("BAD_ARGS", `${target.label}: ${detail}`, { cause: error, call: target }),
-      );
+    const semantics =
+      options?.semantics ??
+      target.semantics ??
+      this.#semantics ??
+      (this.transport.kind === "datagram" ? "at-least-once" : "maybe");
+    call.semantics = semantics;
+    call.retransmits = retransmits(semantics);
+    call.inSession = this.#sessionAlways || needsSession(semantics);
+    if (call.inSession && this.#peer === undefined) {
+      // Whether the server speaks the session flavor is not known yet: ask, then encode.
+      call.args = args;
+      return this.#start(call, signal, now, false) as Promise<Result>;
     }
-    call.length = w.length;
-    const bytes = call.length - transport.headroomBytes;
-    if (bytes > transport.maxMessageBytes) {
-      const hint = transport.kind === "datagram" ? " (a datagram: use TCP)" : "";
-      return Promise.reject(
-        new RpcError(
-          "MESSAGE_TOO_LARGE",
-          `${target.label}: a ${bytes}-byte call exceeds the transport's limit of ${transport.maxMessageBytes}${hint}`,
-          { call: target },
-        ),
-      );
-    }
-    return new Promise<Result>((resolve, reject) => {
-      call.resolve = resolve as (value: unknown) => void;
+    const refused = this.#encode(call, args, now);
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.#start(call, signal, now, true) as Promise<Result>;
+  }
+
+  /** Puts an encoded call (or one waiting for the probe) in flight. */
+  #start(
+    call: PendingCall,
+    signal: AbortSignal | undefined,
+    now: number,
+    encoded: boolean,
+  ): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      call.resolve = resolve;
       call.reject = reject;
       this.#pending.set(call.xid, call);
       if (this.#pending.size === 1) {
-        transport.ref();
+        this.transport.ref();
         this.#timer?.ref();
       }
       if (signal !== undefined) {
         call.signal = signal;
-        call.onAbort = () => this.#fail(call, abortedError(target, signal));
+        call.onAbort = () => this.#fail(call, abortedError(call.target, signal));
         signal.addEventListener("abort", call.onAbort, { once: true });
       }
-      if (transport.connected) this.#send(call, now);
+      if (!encoded) this.#awaitProbe(call);
+      else if (this.transport.connected) this.#send(call, now);
       else this.#waitForConnection(call);
       this.#arm(call.deadline);
     });
+  }
+
+  /**
+   * Writes the call's message: in the session flavor when the call needs it
+   * and the server speaks it. Returns the error that refuses the call:
+   * BAD_ARGS, MESSAGE_TOO_LARGE, or SEMANTICS_UNAVAILABLE (exactly-once from
+   * a server that cannot give it).
+   */
+  #encode(call: PendingCall, args: unknown, now: number): RpcError | undefined {
+    const transport = this.transport;
+    const target = call.target;
+    let auth = this.#auth;
+    if (call.inSession) {
+      const peer = this.#peer;
+      if (peer === false || peer === undefined) {
+        if (call.semantics === "exactly-once") {
+          return unavailable(target, "the server is a plain ONC RPC server: it keeps no completion records");
+        }
+        if (call.semantics === "at-most-once") {
+          // A plain server keeps no reply cache we can count on: send once, and say so.
+          this.#warnPlain(target);
+          call.semantics = "maybe";
+          call.retransmits = false;
+        }
+        call.inSession = false;
+      } else {
+        if (call.semantics === "exactly-once" && (peer.features & ONCE_FEATURE_EXACTLY_ONCE) === 0) {
+          return unavailable(target, "the server keeps no durable completion records (no completion store)");
+        }
+        try {
+          auth = this.#sessionAuth ??= sessionAuth(this.session.identity, this.#auth);
+        } catch (error) {
+          return new RpcError("BAD_ARGS", `${target.label}: ${(error as Error).message}`, {
+            cause: error,
+            call: target,
+          });
+        }
+        const session = this.session;
+        if (call.semantics === "exactly-once" && call.sequence === 0n) call.sequence = session.begin(call);
+        call.firstIncomplete = session.firstIncomplete;
+        call.timeoutMs = Math.max(1, call.deadline - now);
+      }
+    }
+    const w = this.#writer;
+    w.reset();
+    if (transport.headroomBytes > 0) w.writeUnsignedInt(0); // the record mark goes here
+    let refused: RpcError | undefined;
+    try {
+      writeCallHeader(w, call, auth);
+      target.args.encode(w, args);
+      call.chunks = w.detach();
+      call.length = w.length;
+      const bytes = call.length - transport.headroomBytes;
+      if (bytes > transport.maxMessageBytes) {
+        const hint = transport.kind === "datagram" ? " (a datagram: use TCP)" : "";
+        refused = new RpcError(
+          "MESSAGE_TOO_LARGE",
+          `${target.label}: a ${bytes}-byte call exceeds the transport's limit of ${transport.maxMessageBytes}${hint}`,
+          { call: target },
+        );
+      }
+    } catch (error) {
+      const detail = error instanceof XdrError ? error.message : String(error);
+      refused = new RpcError("BAD_ARGS", `${target.label}: ${detail}`, { cause: error, call: target });
+    }
+    if (refused !== undefined && call.sequence !== 0n) this.session.end(call.sequence);
+    return refused;
+  }
+
+  /** Holds a call until the probe says whether the server speaks the session flavor; starts the probe. */
+  #awaitProbe(call: PendingCall): void {
+    this.#awaitingProbe.push(call);
+    if (this.#probing) return;
+    this.#probing = true;
+    const now = Date.now();
+    const target = call.target;
+    const probe = new PendingCall(
+      this.#takeXid(),
+      {
+        program: target.program,
+        version: target.version,
+        procedure: 0,
+        label: `${target.label.replace(/ [^ ]*$/, "")} NULL (session probe)`,
+        args: xdrVoid,
+        result: xdrVoid,
+      },
+      now,
+      call.deadline,
+    );
+    probe.probe = true;
+    probe.inSession = true;
+    probe.retransmits = true;
+    probe.resolve = (features) => this.#probeDone(features as SessionFeatures | false);
+    probe.reject = (error) => this.#probeDone(error instanceof RpcError ? error : undefined);
+    try {
+      this.#sessionAuth ??= sessionAuth(this.session.identity, this.#auth);
+    } catch (error) {
+      this.#probing = false;
+      this.#awaitingProbe = [];
+      this.#fail(
+        call,
+        new RpcError("BAD_ARGS", `${target.label}: ${(error as Error).message}`, { call: target }),
+      );
+      return;
+    }
+    const w = this.#writer;
+    w.reset();
+    if (this.transport.headroomBytes > 0) w.writeUnsignedInt(0);
+    writeCallHeader(w, probe, this.#sessionAuth);
+    probe.chunks = w.detach();
+    probe.length = w.length;
+    this.#pending.set(probe.xid, probe);
+    if (this.transport.connected) this.#send(probe, now);
+    else this.#waitForConnection(probe);
+    this.#arm(probe.deadline);
+  }
+
+  /** The probe answered (features, or false for a plain server) or failed (an error): the held calls go on. */
+  #probeDone(outcome: SessionFeatures | false | RpcError | undefined): void {
+    this.#probing = false;
+    const waiting = this.#awaitingProbe;
+    this.#awaitingProbe = [];
+    if (outcome === undefined || outcome instanceof RpcError) {
+      const now = Date.now();
+      for (const c of waiting) {
+        if (this.#pending.get(c.xid) !== c) continue;
+        // A probe that timed out stops only the calls whose time is up; the others ask again.
+        if (outcome?.code === "TIMEOUT" && c.deadline > now) this.#awaitProbe(c);
+        else
+          this.#fail(
+            c,
+            outcome === undefined
+              ? new RpcError("BAD_REPLY", `${c.target.label}: the session probe failed`)
+              : withCall(outcome, c.target),
+          );
+      }
+      return;
+    }
+    this.#peer = outcome;
+    const now = Date.now();
+    for (const c of waiting) {
+      if (this.#pending.get(c.xid) !== c) continue;
+      const args = c.args;
+      c.args = undefined;
+      const refused = this.#encode(c, args, now);
+      if (refused !== undefined) this.#fail(c, refused);
+      else if (this.transport.connected) this.#send(c, now);
+      else this.#waitForConnection(c);
+    }
+  }
+
+  #warnPlain(target: CallTarget): void {
+    if (this.#warnedPlain) return;
+    this.#warnedPlain = true;
+    process.emitWarning(
+      `${target.label}: at-most-once asked of a plain ONC RPC server, which keeps no reply cache we can rely on: calls are sent once (maybe), and a datagram the network duplicates may still run twice`,
+      { code: "ONCE_RPC_PLAIN_PEER" },
+    );
   }
 
   /** Waits for the calls in flight, then closes the transport. New calls fail with CLIENT_CLOSED. */
@@ -245,6 +486,7 @@ export class Channel implements CallChannel {
     const error = new RpcError("CLIENT_CLOSED", "the client was destroyed");
     for (const call of [...this.#pending.values()]) this.#fail(call, withCall(error, call.target));
     this.#waiting = [];
+    this.#awaitingProbe = [];
     this.#stopTimer();
     this.transport.destroy();
   }
@@ -264,7 +506,7 @@ export class Channel implements CallChannel {
       return;
     }
     call.attempts++;
-    if (this.transport.kind === "datagram") {
+    if (call.retransmits) {
       call.retransmitMs =
         call.retransmitMs === 0
           ? this.#retransmitInitialMs
@@ -320,8 +562,32 @@ export class Channel implements CallChannel {
       return;
     }
     const target = call.target;
+    if (call.probe) {
+      this.#settle(call);
+      if (reply.replyStat === ReplyStat.MSG_ACCEPTED) {
+        // Our verifier says the server speaks the flavor, whatever it answered the NULL call.
+        const features = reply.verifier === null ? undefined : decodeSessionVerifier(reply.verifier);
+        if (features !== undefined) this.#peerVerifier = reply.verifier?.body.slice();
+        call.resolve(features ?? false);
+      } else if (reply.stat === RejectStat.AUTH_ERROR) {
+        call.resolve(false); // a plain server refuses a flavor it does not know
+      } else {
+        call.reject(new RpcMismatchError(reply.low, reply.high, target));
+      }
+      return;
+    }
     if (reply.replyStat === ReplyStat.MSG_ACCEPTED) {
-      if (reply.verifier !== null && !this.#auth.checkReplyVerifier(reply.verifier, call)) {
+      if (call.inSession) {
+        if (reply.verifier === null || !this.#checkSessionVerifier(reply.verifier)) {
+          this.#fail(
+            call,
+            new RpcError("BAD_REPLY", `${target.label}: the reply's verifier is not the session's`, {
+              call: target,
+            }),
+          );
+          return;
+        }
+      } else if (reply.verifier !== null && !this.#auth.checkReplyVerifier(reply.verifier, call)) {
         this.#fail(
           call,
           new RpcError("BAD_REPLY", `${target.label}: the reply's verifier does not check`, { call: target }),
@@ -356,17 +622,18 @@ export class Channel implements CallChannel {
     const now = Date.now();
     for (const call of [...this.#pending.values()]) {
       if (call.attempts === 0) continue;
-      if (this.transport.kind === "datagram" && error.code !== "CONNECT_FAILED") {
-        call.retransmitAt = now; // a new socket, and send again
+      if (call.retransmits && error.code !== "CONNECT_FAILED") {
+        call.retransmitAt = now; // a new connection (or socket), and send again
         continue;
       }
       this.#fail(call, withCall(error, call.target));
     }
-    if (this.transport.kind === "datagram" && this.#pending.size > 0) this.#arm(now);
+    if (this.#pending.size > 0) this.#arm(now);
   }
 
   #settle(call: PendingCall): void {
     this.#pending.delete(call.xid);
+    if (call.sequence !== 0n) this.session.end(call.sequence);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     if (this.#pending.size === 0) {
       this.transport.unref();
@@ -434,6 +701,20 @@ export class Channel implements CallChannel {
     }
   }
 
+  /**
+   * A session reply's verifier: the one the probe saw, or a new one from a
+   * restarted server (its id changed), which the channel takes as the peer's.
+   */
+  #checkSessionVerifier(verifier: OpaqueAuth): boolean {
+    const known = this.#peerVerifier;
+    if (known !== undefined && equalBytes(known, verifier.body)) return true;
+    const features = decodeSessionVerifier(verifier);
+    if (features === undefined) return false;
+    this.#peer = features;
+    this.#peerVerifier = verifier.body.slice();
+    return true;
+  }
+
   #timeoutError(call: PendingCall, now: number): TimeoutError {
     const phase = call.attempts === 0 ? "connect" : this.transport.sendBlocked ? "send" : "reply";
     const connectMs = call.attempts === 0 ? now - call.startedAt : call.connectMs;
@@ -445,60 +726,14 @@ function onTimer(channel: Channel): void {
   channel.tick();
 }
 
-/** @internal The error, naming the call it belongs to (a transport's errors name none). */
-export function withCall(error: RpcError, call: CallTarget): RpcError {
-  if (error.call !== undefined) return error;
-  return new RpcError(error.code, `${error.message.slice(error.code.length + 2)} (${call.label})`, {
-    cause: error.cause ?? error,
-    call,
-  });
-}
-
-function abortedError(target: CallTarget, signal: AbortSignal): RpcError {
-  return new RpcError("ABORTED", `${target.label}: the call was aborted`, {
-    cause: signal.reason,
+function unavailable(target: CallTarget, why: string): RpcError {
+  return new RpcError("SEMANTICS_UNAVAILABLE", `${target.label}: exactly-once cannot be had: ${why}`, {
     call: target,
   });
 }
 
-function badReply(target: CallTarget, error: unknown): RpcError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new RpcError("BAD_REPLY", `${target.label}: the reply does not decode: ${detail}`, {
-    cause: error,
-    call: target,
-  });
-}
-
-function acceptedError(
-  stat: number,
-  low: number,
-  high: number,
-  target: CallTarget,
-  transport: ClientTransport,
-): RpcError {
-  const at = transport.remote ? ` at ${formatAddress(transport.remote)}` : "";
-  switch (stat) {
-    case AcceptStat.PROG_UNAVAIL:
-      return new RpcError("PROG_UNAVAIL", `${target.label}: the server${at} does not serve the program`, {
-        call: target,
-      });
-    case AcceptStat.PROG_MISMATCH:
-      return new ProgramMismatchError(low, high, target);
-    case AcceptStat.PROC_UNAVAIL:
-      return new RpcError(
-        "PROC_UNAVAIL",
-        `${target.label}: the server${at} has no procedure ${target.procedure}`,
-        {
-          call: target,
-        },
-      );
-    case AcceptStat.GARBAGE_ARGS:
-      return new RpcError("GARBAGE_ARGS", `${target.label}: the server${at} could not decode the arguments`, {
-        call: target,
-      });
-    default:
-      return new RpcError("SYSTEM_ERR", `${target.label}: the server${at} failed to run the procedure`, {
-        call: target,
-      });
-  }
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -141,6 +141,8 @@ export function bindProcedure<P extends ProcedureDescriptor>(
     label: `${descriptor.programName} v${descriptor.version} ${procedure.name}`,
     args: procedure.args as BoundProcedure<ArgsOf<P>, ResultOf<P>>["args"],
     result: procedure.result as BoundProcedure<ArgsOf<P>, ResultOf<P>>["result"],
+    semantics: procedure.semantics,
+    idempotent: procedure.idempotent,
   };
 }
 

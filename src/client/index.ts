@@ -35,3 +35,10 @@ export {
 export { createNegotiatedClient, type NegotiatedClient } from "./negotiate.js";
 export { type BindingQuery, type Endpoint, type Resolver, staticResolver } from "./resolver.js";
 export { BINDING_DEFAULTS, type BindingOptions, ResolvingChannel } from "./resolving-channel.js";
+export {
+  ClientSession,
+  createSession,
+  defaultSession,
+  type SessionCallLog,
+  type SessionOptions,
+} from "./session.js";

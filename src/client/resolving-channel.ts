@@ -132,7 +132,7 @@ export class ResolvingChannel implements CallChannel {
       } catch (error) {
         if (!isRpcError(error) || !SERVER_FAILED.has(error.code)) throw error;
         this.#leaveOut(member);
-        const again = NOT_RUN.has(error.code) || options?.idempotent === true;
+        const again = NOT_RUN.has(error.code) || (options?.idempotent ?? target.idempotent) === true;
         const remainingMs = deadline - Date.now();
         if (!again || tried >= this.#maxServersPerCall || remainingMs <= 0 || this.#closed) throw error;
         callOptions = { ...options, timeoutMs: remainingMs };

@@ -13,6 +13,7 @@ import {
   MAX_AUTH_BYTES,
   type OpaqueAuth,
 } from "./protocol/rpc_msg.js";
+import type { SessionInfo } from "./session-auth.js";
 
 /** What a client-side flavor is told about the call it writes credentials for. */
 export interface OutgoingCall {
@@ -40,9 +41,17 @@ export type Credentials =
   | { readonly flavor: typeof AUTH_SYS; readonly sys: Readonly<AuthsysParms> }
   | { readonly flavor: number; readonly body: Uint8Array };
 
-/** A server-side flavor's verdict: the caller's credentials, or the auth_stat of the refusal. */
+/**
+ * A server-side flavor's verdict: the caller's credentials (and, from the
+ * session flavor, its session), or the auth_stat of the refusal.
+ */
 export type AuthVerdict =
-  | { readonly ok: true; readonly credentials: Credentials; readonly verifier?: OpaqueAuth }
+  | {
+      readonly ok: true;
+      readonly credentials: Credentials;
+      readonly verifier?: OpaqueAuth;
+      readonly session?: SessionInfo;
+    }
   | { readonly ok: false; readonly stat: AuthStat };
 
 /** The server side of a flavor: checks a call's credential and verifier. */

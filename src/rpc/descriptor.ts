@@ -1,4 +1,5 @@
 import type { XdrCodec, XdrReader } from "../xdr/index.js";
+import type { Semantics } from "./semantics.js";
 
 /**
  * One remote procedure as generated from a `.x` file: its number and the
@@ -11,6 +12,10 @@ export interface ProcedureDescriptor<Args = unknown, Result = unknown> {
   readonly number: number;
   readonly args: XdrCodec<Args>;
   readonly result: XdrCodec<Result>;
+  /** The default semantics of its calls (set with withSemantics; none in generated code). */
+  readonly semantics?: Semantics;
+  /** Running it twice has the effect of running it once (set with withSemantics). */
+  readonly idempotent?: boolean;
 }
 
 /** The procedures of one program version, by their TypeScript method name. */

@@ -26,6 +26,8 @@ export const RPC_ERROR_CODES = {
   BAD_REPLY: "the reply could not be decoded, or is not a valid ONC RPC reply",
   NOT_REGISTERED: "cannot locate the server: the binders asked know no server of the program version",
   BINDER_UNREACHABLE: "cannot locate the server: no binder could be asked where the program is",
+  SEMANTICS_UNAVAILABLE:
+    "the server cannot give the call semantics asked for (exactly-once from a plain ONC RPC server, say)",
 } as const;
 
 /** Why a call failed: a key of RPC_ERROR_CODES. */

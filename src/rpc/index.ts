@@ -53,4 +53,35 @@ export {
   writeProgramMismatch,
   writeRpcMismatch,
 } from "./message.js";
+export * as onceSession from "./protocol/once_session.js";
+export {
+  AUTH_ONCE_SESSION,
+  ONCE_FEATURE_AT_MOST_ONCE,
+  ONCE_FEATURE_CONTROL,
+  ONCE_FEATURE_DEADLINES,
+  ONCE_FEATURE_EXACTLY_ONCE,
+  OnceControlProgV1,
+} from "./protocol/once_session.js";
 export * from "./protocol/rpc_msg.js";
+export {
+  isSemantics,
+  needsSession,
+  type ProcedureSemantics,
+  retransmits,
+  SEMANTICS,
+  type Semantics,
+  semanticsCode,
+  semanticsName,
+  withSemantics,
+} from "./semantics.js";
+export {
+  decodeSessionVerifier,
+  type SessionCallFields,
+  type SessionFeatures,
+  type SessionIdentity,
+  type SessionInfo,
+  type SessionOutgoingCall,
+  serverAuthSession,
+  sessionAuth,
+  sessionVerifier,
+} from "./session-auth.js";

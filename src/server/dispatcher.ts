@@ -25,9 +25,28 @@ import {
 import type { ServerConnection } from "../transport/index.js";
 import { XdrReader, type XdrReaderOptions, XdrWriter } from "../xdr/index.js";
 import { Context, type SignalSource } from "./call-context.js";
+import type { CompletionStore } from "./completion-store.js";
 import type { ServedProcedure } from "./implementation.js";
 import type { Logger } from "./logger.js";
 import { NoReply } from "./no-reply.js";
+import { CacheLookup, checksum, type ReplyCache, sendReply } from "./reply-cache.js";
+
+/** What the dispatcher keeps for calls that must not run twice. */
+export interface SemanticsStores {
+  /** At-most-once calls' replies; none: at-most-once runs as maybe. */
+  readonly replyCache?: ReplyCache;
+  /** Exactly-once calls' durable completion records; none: exactly-once is refused. */
+  readonly completionStore?: CompletionStore;
+}
+
+/** How one call is kept from running twice, while it runs. */
+interface Guard {
+  /** The reply cache key (at-most-once). */
+  readonly cacheKey?: string;
+  /** The client and sequence of an exactly-once call. */
+  readonly clientKey?: string;
+  readonly sequence?: bigint;
+}
 
 /** One served program version. */
 interface ServedVersion {
@@ -67,8 +86,19 @@ export class Dispatcher {
   readonly #reader: XdrReader;
   readonly #writer = new XdrWriter();
   readonly #header = createCallHeader();
+  readonly #replyCache: ReplyCache | undefined;
+  readonly #completionStore: CompletionStore | undefined;
+  /** Exactly-once calls running now (client#sequence), with the connections their duplicates came on. */
+  readonly #running = new Map<string, ServerConnection[]>();
 
-  constructor(auth: readonly ServerAuth[], logger: Logger, readerOptions: XdrReaderOptions | undefined) {
+  constructor(
+    auth: readonly ServerAuth[],
+    logger: Logger,
+    readerOptions: XdrReaderOptions | undefined,
+    stores: SemanticsStores = {},
+  ) {
+    this.#replyCache = stores.replyCache;
+    this.#completionStore = stores.completionStore;
     this.#auth = new Map(auth.map((a) => [a.flavor, a]));
     this.#logger = logger;
     this.#reader = new XdrReader(new Uint8Array(0), readerOptions);
@@ -130,14 +160,47 @@ export class Dispatcher {
       if (h.procedure === 0) return this.#sendStat(conn, xid, verifier, AcceptStat.SUCCESS);
       return this.#sendStat(conn, xid, verifier, AcceptStat.PROC_UNAVAIL);
     }
+    const argStart = r.offset;
     let args: unknown;
     try {
       args = served.descriptor.args.decode(r);
     } catch {
       return this.#sendStat(conn, xid, verifier, AcceptStat.GARBAGE_ARGS);
     }
+    const session = verdict.session;
+    const semantics = session?.semantics ?? served.descriptor.semantics ?? "maybe";
+    let guard: Guard | undefined;
+    if (semantics === "at-most-once" && this.#replyCache !== undefined) {
+      const caller = session?.clientKey ?? peerKey(conn);
+      const sum = checksum(bytes, argStart, r.offset);
+      const cacheKey = `${caller}|${xid}|${h.program}|${h.version}|${h.procedure}|${sum}`;
+      if (this.#replyCache.begin(cacheKey, conn) === CacheLookup.ANSWERED) return Dispatched.DONE;
+      guard = { cacheKey };
+    } else if (semantics === "exactly-once" && session !== undefined) {
+      const store = this.#completionStore;
+      if (store === undefined || session.sequence === 0n) {
+        this.#logger.warn(
+          `${served.label}: an exactly-once call without ${store ? "a sequence" : "a completion store"}; replied SYSTEM_ERR`,
+        );
+        return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+      }
+      store.acknowledge(session.clientKey, session.firstIncomplete);
+      const recorded = store.find(session.clientKey, session.sequence);
+      if (recorded !== undefined) {
+        sendReply(conn, withXid(recorded, xid));
+        return Dispatched.DONE;
+      }
+      const runKey = `${session.clientKey}#${session.sequence}`;
+      const waiters = this.#running.get(runKey);
+      if (waiters !== undefined) {
+        if (conn.kind === "stream") waiters.push(conn);
+        return Dispatched.DONE;
+      }
+      this.#running.set(runKey, []);
+      guard = { clientKey: session.clientKey, sequence: session.sequence };
+    }
     const handler = served.handler;
-    if (handler === undefined) return this.#reply(conn, xid, verifier, served, null);
+    if (handler === undefined) return this.#reply(conn, xid, verifier, served, null, guard);
     const context = new Context(
       conn.peer,
       verdict.credentials,
@@ -147,25 +210,58 @@ export class Dispatcher {
       h.procedure,
       served.descriptor.name,
       source,
+      session,
+      semantics,
     );
+    if (guard?.sequence !== undefined) {
+      context.commitWith = (fn) => this.#commit(context, fn, xid, verifier, served, guard);
+    }
     let result: unknown;
     try {
       result = handler(args, context);
     } catch (error) {
-      return this.#failed(conn, xid, verifier, served, error);
+      return this.#failed(conn, xid, verifier, served, error, guard);
     }
-    if (!isPromiseLike(result)) return this.#reply(conn, xid, verifier, served, result);
+    if (!isPromiseLike(result)) return this.#reply(conn, xid, verifier, served, result, guard, context);
     result.then(
       (value) => {
-        this.#reply(conn, xid, verifier, served, value);
+        this.#reply(conn, xid, verifier, served, value, guard, context);
         source.onReplied();
       },
       (error: unknown) => {
-        this.#failed(conn, xid, verifier, served, error);
+        this.#failed(conn, xid, verifier, served, error, guard);
         source.onReplied();
       },
     );
     return Dispatched.PENDING;
+  }
+
+  /**
+   * `ctx.commit(fn)` of an exactly-once call: fn's writes, the encoded reply
+   * and the completion record in one transaction of the store.
+   */
+  #commit<R>(
+    context: Context,
+    fn: (database: unknown) => R,
+    xid: number,
+    verifier: OpaqueAuth | null,
+    served: ServedProcedure,
+    guard: Guard,
+  ): R {
+    const store = this.#completionStore as CompletionStore;
+    if (context.committed !== undefined)
+      throw new Error(`${served.label}: ctx.commit() may be called once per call`);
+    return store.transaction(() => {
+      const result = fn(store.database);
+      const w = this.#writer;
+      w.reset();
+      writeAcceptedReply(w, xid, verifier, AcceptStat.SUCCESS);
+      served.descriptor.result.encode(w, result);
+      const reply = w.bytes();
+      store.record(guard.clientKey as string, guard.sequence as bigint, reply);
+      context.committed = reply;
+      return result;
+    });
   }
 
   #reply(
@@ -174,7 +270,38 @@ export class Dispatcher {
     verifier: OpaqueAuth | null,
     served: ServedProcedure,
     result: unknown,
+    guard?: Guard,
+    context?: Context,
   ): Dispatched {
+    if (context?.committed !== undefined) {
+      // ctx.commit() recorded the reply with the call's effects: send what was recorded.
+      return this.#finish(conn, withXid(context.committed, xid), guard);
+    }
+    if (guard?.sequence !== undefined) {
+      // An exactly-once handler that made no writes through ctx.commit(): record its reply now.
+      const w = this.#writer;
+      w.reset();
+      writeAcceptedReply(w, xid, verifier, AcceptStat.SUCCESS);
+      try {
+        served.descriptor.result.encode(w, result);
+      } catch (error) {
+        this.#logger.error(`${served.label}: the handler's result does not encode; replied SYSTEM_ERR`, {
+          error,
+        });
+        return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR, guard);
+      }
+      const reply = w.bytes();
+      try {
+        (this.#completionStore as CompletionStore).record(guard.clientKey as string, guard.sequence, reply);
+      } catch (error) {
+        this.#logger.error(`${served.label}: the completion record was not written; replied SYSTEM_ERR`, {
+          error,
+        });
+        this.#running.delete(`${guard.clientKey}#${guard.sequence}`);
+        return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+      }
+      return this.#finish(conn, reply, guard);
+    }
     const w = this.#start(conn);
     writeAcceptedReply(w, xid, verifier, AcceptStat.SUCCESS);
     try {
@@ -183,15 +310,15 @@ export class Dispatcher {
       this.#logger.error(`${served.label}: the handler's result does not encode; replied SYSTEM_ERR`, {
         error,
       });
-      return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+      return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR, guard);
     }
     if (w.length - conn.headroomBytes > conn.maxMessageBytes) {
       this.#logger.error(
         `${served.label}: a ${w.length - conn.headroomBytes}-byte reply exceeds the transport's ${conn.maxMessageBytes}; replied SYSTEM_ERR`,
       );
-      return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+      return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR, guard);
     }
-    return this.#flush(conn);
+    return this.#flush(conn, guard);
   }
 
   /**
@@ -204,25 +331,56 @@ export class Dispatcher {
     verifier: OpaqueAuth | null,
     served: ServedProcedure,
     error: unknown,
+    guard?: Guard,
   ): Dispatched {
-    if (error instanceof NoReply) return Dispatched.DONE;
+    if (guard?.sequence !== undefined) {
+      // Nothing was committed: the call did not happen, and a retransmission may run it.
+      this.#abandon(guard);
+      guard = undefined;
+    }
+    if (error instanceof NoReply) {
+      if (guard?.cacheKey !== undefined) this.#replyCache?.abandon(guard.cacheKey);
+      return Dispatched.DONE;
+    }
     if (error instanceof AuthError) return this.#send(conn, writeAuthError, xid, error.authStat);
     if (error instanceof ProgramMismatchError) {
       writeProgramMismatch(this.#start(conn), xid, error.low, error.high);
-      return this.#flush(conn);
+      return this.#flush(conn, guard);
     }
     if (error instanceof RpcError) {
       const stat = HANDLER_STATS[error.code];
-      if (stat !== undefined) return this.#sendStat(conn, xid, verifier, stat);
+      if (stat !== undefined) return this.#sendStat(conn, xid, verifier, stat, guard);
     }
     this.#logger.error(`${served.label}: the handler threw; replied SYSTEM_ERR`, { error });
-    return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
+    return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR, guard);
   }
 
-  #sendStat(conn: ServerConnection, xid: number, verifier: OpaqueAuth | null, stat: AcceptStat): Dispatched {
+  #sendStat(
+    conn: ServerConnection,
+    xid: number,
+    verifier: OpaqueAuth | null,
+    stat: AcceptStat,
+    guard?: Guard,
+  ): Dispatched {
     const w = this.#start(conn);
     writeAcceptedReply(w, xid, verifier, stat);
-    return this.#flush(conn);
+    return this.#flush(conn, guard);
+  }
+
+  /** Sends a recorded exactly-once reply and releases the duplicates that waited for it. */
+  #finish(conn: ServerConnection, reply: Uint8Array, guard: Guard | undefined): Dispatched {
+    sendReply(conn, reply);
+    if (guard?.sequence !== undefined) {
+      const runKey = `${guard.clientKey}#${guard.sequence}`;
+      const waiters = this.#running.get(runKey);
+      this.#running.delete(runKey);
+      if (waiters !== undefined) for (const w of waiters) sendReply(w, reply);
+    }
+    return Dispatched.DONE;
+  }
+
+  #abandon(guard: Guard): void {
+    this.#running.delete(`${guard.clientKey}#${guard.sequence}`);
   }
 
   #send(
@@ -242,11 +400,28 @@ export class Dispatcher {
     return w;
   }
 
-  #flush(conn: ServerConnection): Dispatched {
+  #flush(conn: ServerConnection, guard?: Guard): Dispatched {
     const w = this.#writer;
+    if (guard?.cacheKey !== undefined) {
+      // At-most-once: keep the reply (without the record mark) for duplicates.
+      this.#replyCache?.complete(guard.cacheKey, w.bytes().subarray(conn.headroomBytes));
+    }
     conn.send(w.detach(), w.length);
     return Dispatched.DONE;
   }
+}
+
+/** A plain caller's identity for the reply cache: its address (a TCP caller's changes when it reconnects). */
+function peerKey(conn: ServerConnection): string {
+  const p = conn.peer;
+  return p.protocol === "unix" ? `unix:${p.path}` : `${p.protocol}:${p.host}:${p.port}`;
+}
+
+/** A recorded reply with the xid of the call it now answers (a restarted client sends new xids). */
+function withXid(reply: Uint8Array, xid: number): Uint8Array {
+  const copy = reply.slice();
+  new DataView(copy.buffer, copy.byteOffset, 4).setUint32(0, xid);
+  return copy;
 }
 
 /** The replies a handler may choose by throwing an RpcError with these codes. */

@@ -4,7 +4,15 @@
  * `once-rpc/server`.
  */
 export type { CallContext } from "./call-context.js";
+export type { CompletionStore } from "./completion-store.js";
 export type { Handler, Implementation } from "./implementation.js";
 export { consoleLogger, type Logger, silentLogger } from "./logger.js";
 export { isNoReply, NoReply } from "./no-reply.js";
+export {
+  checksum,
+  REPLY_CACHE_DEFAULTS,
+  ReplyCache,
+  type ReplyCacheOptions,
+  type ReplyCacheStats,
+} from "./reply-cache.js";
 export { createServer, SERVER_DEFAULTS, type Server, type ServerOptions } from "./server.js";

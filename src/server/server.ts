@@ -3,12 +3,17 @@
  * Unix, in memory), with limits on records, connections, calls in flight
  * and idle time. `close()` drains; `destroy()` does not.
  */
+import { randomBytes } from "node:crypto";
 import {
+  ONCE_FEATURE_AT_MOST_ONCE,
+  ONCE_FEATURE_EXACTLY_ONCE,
   type ProgramVersionDescriptor,
   RpcError,
   type ServerAuth,
   serverAuthNone,
+  serverAuthSession,
   serverAuthSys,
+  sessionVerifier,
 } from "../rpc/index.js";
 import {
   type Address,
@@ -26,9 +31,11 @@ import {
   type ServerConnection,
 } from "../transport/index.js";
 import type { XdrReaderOptions } from "../xdr/index.js";
+import type { CompletionStore } from "./completion-store.js";
 import { type CallSource, Dispatched, Dispatcher } from "./dispatcher.js";
 import { type Implementation, serveProcedures } from "./implementation.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import { ReplyCache, type ReplyCacheOptions, type ReplyCacheStats } from "./reply-cache.js";
 
 /** Options of createServer. Defaults in {@link SERVER_DEFAULTS}. */
 export interface ServerOptions {
@@ -52,19 +59,30 @@ export interface ServerOptions {
   readonly reader?: XdrReaderOptions;
   /** Where handler exceptions and malformed messages are reported. Default: the console. */
   readonly logger?: Logger;
+  /**
+   * Accept the session flavor (docs/semantics.md) around each flavor of
+   * `auth`, so that session clients get at-most-once (and, with a completion
+   * store, exactly-once). Default true; plain ONC RPC clients never notice.
+   */
+  readonly sessions?: boolean;
+  /** The reply cache of at-most-once calls; false: none (at-most-once then runs as maybe). */
+  readonly replyCache?: ReplyCacheOptions | false;
+  /** Durable completion records: with one, the server gives exactly-once (createSqliteCompletionStore). */
+  readonly completionStore?: CompletionStore;
 }
 
 /** The defaults of ServerOptions. */
-export const SERVER_DEFAULTS: Readonly<Required<Omit<ServerOptions, "auth" | "reader" | "logger">>> =
-  Object.freeze({
-    maxRecordBytes: 16 * 1024 * 1024,
-    maxFragmentBytes: MAX_FRAGMENT_BYTES,
-    maxDatagramBytes: MAX_UDP_PAYLOAD_BYTES,
-    maxCallsInFlightPerConnection: 128,
-    maxDatagramCallsInFlight: 1024,
-    maxConnections: 1024,
-    idleTimeoutMs: 120_000,
-  });
+export const SERVER_DEFAULTS: Readonly<
+  Required<Omit<ServerOptions, "auth" | "reader" | "logger" | "sessions" | "replyCache" | "completionStore">>
+> = Object.freeze({
+  maxRecordBytes: 16 * 1024 * 1024,
+  maxFragmentBytes: MAX_FRAGMENT_BYTES,
+  maxDatagramBytes: MAX_UDP_PAYLOAD_BYTES,
+  maxCallsInFlightPerConnection: 128,
+  maxDatagramCallsInFlight: 1024,
+  maxConnections: 1024,
+  idleTimeoutMs: 120_000,
+});
 
 /** A server of ONC RPC programs. */
 export interface Server {
@@ -78,6 +96,10 @@ export interface Server {
   memoryTransport(): ClientTransport;
   /** Open stream connections. */
   readonly connections: number;
+  /** What the at-most-once reply cache counted (undefined without one). */
+  readonly replyCacheStats: Readonly<ReplyCacheStats> | undefined;
+  /** 8 random bytes, in hex, that session clients see change when the server restarts. */
+  readonly serverId: string;
   /** The [program, version] pairs served. */
   programs(): Array<[number, number]>;
   /** Stops listening, lets running calls reply, then closes every connection. */
@@ -163,11 +185,26 @@ class RpcServer implements Server, ConnectionHandler {
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
-    this.#dispatcher = new Dispatcher(
-      options.auth ?? [serverAuthNone, serverAuthSys()],
-      this.#logger,
-      options.reader,
-    );
+    const auth = options.auth ?? [serverAuthNone, serverAuthSys()];
+    const id = new Uint8Array(randomBytes(8));
+    this.serverId = Buffer.from(id).toString("hex");
+    this.#replyCache = options.replyCache === false ? undefined : new ReplyCache(options.replyCache);
+    let features = 0;
+    if (this.#replyCache !== undefined) features |= ONCE_FEATURE_AT_MOST_ONCE;
+    if (options.completionStore !== undefined) features |= ONCE_FEATURE_EXACTLY_ONCE;
+    const flavors =
+      options.sessions === false ? auth : [...auth, serverAuthSession(auth, sessionVerifier(features, id))];
+    this.#dispatcher = new Dispatcher(flavors, this.#logger, options.reader, {
+      replyCache: this.#replyCache,
+      completionStore: options.completionStore,
+    });
+  }
+
+  readonly serverId: string;
+  readonly #replyCache: ReplyCache | undefined;
+
+  get replyCacheStats(): Readonly<ReplyCacheStats> | undefined {
+    return this.#replyCache?.stats;
   }
 
   get destroySignal(): AbortSignal {

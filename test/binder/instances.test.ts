@@ -347,6 +347,11 @@ describe("who may register", () => {
     procedure: 1,
     procedureName: "ONCE_BINDER_REGISTER",
     signal: new AbortController().signal,
+    session: undefined,
+    semantics: "maybe",
+    commit: () => {
+      throw new Error("not exactly-once");
+    },
   });
   const sys = (uid: number, machinename: string): Credentials => ({
     flavor: 1,

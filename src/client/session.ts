@@ -1,0 +1,96 @@
+/**
+ * A client's session: its identity (client id, epoch) and the numbering of
+ * the calls that need one, for the session flavor (docs/semantics.md).
+ * Every channel of a process shares one session unless told otherwise, so
+ * that a server sees one caller however many connections it opens.
+ */
+import { randomBytes } from "node:crypto";
+import type { SessionIdentity } from "../rpc/index.js";
+
+/** Options of createSession. */
+export interface SessionOptions {
+  /** 16 bytes; default random. Keep it (with a state file) to stay the same client across restarts. */
+  readonly clientId?: Uint8Array;
+  /** The incarnation; default 1. A restarted client counts up, and servers abort what older epochs run. */
+  readonly epoch?: bigint;
+  /** The first sequence number to use; default 1. */
+  readonly firstSequence?: bigint;
+}
+
+/** Told when a call that needs an identity starts and ends: a durable log keeps these to survive restarts. */
+export interface SessionCallLog {
+  started(sequence: bigint, call: { program: number; version: number; procedure: number }): void;
+  ended(sequence: bigint): void;
+}
+
+/** A client's identity and the sequence numbers of its calls. */
+export class ClientSession {
+  readonly identity: SessionIdentity;
+  #next: bigint;
+  #low: bigint;
+  readonly #outstanding = new Set<bigint>();
+  #log: SessionCallLog | undefined;
+
+  constructor(options: SessionOptions = {}) {
+    this.identity = {
+      clientId: options.clientId ?? new Uint8Array(randomBytes(16)),
+      epoch: options.epoch ?? 1n,
+    };
+    if (this.identity.clientId.length !== 16) throw new RangeError("a session client id is 16 bytes");
+    this.#next = options.firstSequence ?? 1n;
+    this.#low = this.#next;
+  }
+
+  /** clientId in hex. */
+  get clientKey(): string {
+    return Buffer.from(this.identity.clientId).toString("hex");
+  }
+
+  /** Every sequence below this has ended (its reply came, or the caller gave up). */
+  get firstIncomplete(): bigint {
+    return this.#low;
+  }
+
+  /** The next sequence number to be given out. */
+  get nextSequence(): bigint {
+    return this.#next;
+  }
+
+  /** Calls that have a sequence and have not ended. */
+  get outstanding(): number {
+    return this.#outstanding.size;
+  }
+
+  /** Where starts and ends are written (a file-backed log for exactly-once across restarts). */
+  setLog(log: SessionCallLog | undefined): void {
+    this.#log = log;
+  }
+
+  /** Numbers a new call. */
+  begin(call: { program: number; version: number; procedure: number }): bigint {
+    const sequence = this.#next++;
+    this.#outstanding.add(sequence);
+    this.#log?.started(sequence, call);
+    return sequence;
+  }
+
+  /** A numbered call has ended: its reply came, or it failed for good. */
+  end(sequence: bigint): void {
+    if (!this.#outstanding.delete(sequence)) return;
+    this.#log?.ended(sequence);
+    while (this.#low < this.#next && !this.#outstanding.has(this.#low)) this.#low++;
+  }
+}
+
+/** A new session. */
+export function createSession(options: SessionOptions = {}): ClientSession {
+  return new ClientSession(options);
+}
+
+let processSession: ClientSession | undefined;
+
+/** The session every client in this process shares unless given its own. */
+export function defaultSession(): ClientSession {
+  processSession ??= new ClientSession();
+  return processSession;
+}
