@@ -119,19 +119,31 @@ class StreamConnection {
     // Errors are followed by close, which tears down both sides.
     client.on("error", ignore);
     upstream.on("error", ignore);
-    client.on("close", () => this.destroy(false));
-    upstream.on("close", () => this.destroy(false));
+    // One side gone: the other is ended after what was already written to it.
+    client.on("close", () => this.#finish());
+    upstream.on("close", () => this.#finish());
   }
 
-  /** Closes both sides; `reset` sends a TCP reset (a cut) instead of a FIN. */
+  /** Closes both sides now, unsent data lost; `reset` sends a TCP reset (a cut) instead of a FIN. */
   destroy(reset: boolean): void {
+    this.#close();
+    destroy(this.#client, reset);
+    destroy(this.#upstream, reset);
+  }
+
+  /** Closes both sides after the records already written to them. */
+  #finish(): void {
+    this.#close();
+    endThenDestroy(this.#client);
+    endThenDestroy(this.#upstream);
+  }
+
+  #close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#registry.delete(this);
     this.#requests.close();
     this.#replies.close();
-    end(this.#client, reset);
-    end(this.#upstream, reset);
   }
 
   #feed(decoder: RecordDecoder, chunk: Buffer): void {
@@ -139,7 +151,7 @@ class StreamConnection {
       decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
     } catch {
       // A record over maxRecordBytes: the stream cannot be followed any further.
-      this.destroy(false);
+      this.#finish();
     }
   }
 }
@@ -185,7 +197,14 @@ function uncork(writer: RecordWriter): void {
   writer.flush();
 }
 
-function end(socket: Socket, reset: boolean): void {
+function endThenDestroy(socket: Socket): void {
+  if (socket.destroyed) return;
+  // end() flushes corked writes first; the socket goes once they are out.
+  if (socket.writable) socket.end(() => socket.destroy());
+  else socket.destroy();
+}
+
+function destroy(socket: Socket, reset: boolean): void {
   if (reset && !socket.destroyed && !socket.connecting) {
     try {
       socket.resetAndDestroy();
