@@ -7,6 +7,7 @@ import { runBinder } from "./binder.js";
 import { runCall } from "./call.js";
 import { runGen } from "./gen.js";
 import { runInfo } from "./info.js";
+import { runProxy } from "./proxy.js";
 import { UsageError } from "./usage.js";
 
 const COMMANDS: Record<string, { run(args: string[]): Promise<number> | number; summary: string }> = {
@@ -15,6 +16,10 @@ const COMMANDS: Record<string, { run(args: string[]): Promise<number> | number; 
   bench: { run: runBench, summary: "run the benchmarks and print them side by side" },
   info: { run: runInfo, summary: "list a binder's registrations, as rpcinfo, rpcinfo -s and rpcinfo -p do" },
   binder: { run: runBinder, summary: "run a binder: a drop-in rpcbind (portmapper v2, rpcbind v3 and v4)" },
+  proxy: {
+    run: runProxy,
+    summary: "relay RPC traffic with seeded faults: drop, dup, reorder, delay, corrupt",
+  },
 };
 
 const HELP = `once: ONC RPC and XDR for TypeScript
