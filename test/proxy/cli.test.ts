@@ -61,7 +61,7 @@ async function start(args: string[]) {
 
 test("a command line that makes no sense exits with 2", async () => {
   const target = `127.0.0.1:${(date.tcp as { port: number }).port}`;
-  for (const args of [
+  const commandLines = [
     [],
     ["--listen", "127.0.0.1:0"],
     ["--target", target],
@@ -74,11 +74,12 @@ test("a command line that makes no sense exits with 2", async () => {
     ["--listen", "127.0.0.1:0", "--target", "udp://127.0.0.1:1"],
     ["--udp", "--listen", "127.0.0.1:0", "--target", "tcp://127.0.0.1:1"],
     ["--listen", "127.0.0.1:0", "--target", target, "extra"],
-  ]) {
-    const r = await run(["proxy", ...args]);
-    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+  ];
+  const results = await Promise.all(commandLines.map((args) => run(["proxy", ...args])));
+  results.forEach((r, i) => {
+    assert.equal(r.code, 2, `${commandLines[i].join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, /^once proxy: /);
-  }
+  });
 });
 
 test("tcp: prints where it listens and its seed, relays calls, stops on SIGTERM with its counts", async () => {

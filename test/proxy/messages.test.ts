@@ -42,7 +42,7 @@ async function throughTcp(n: number, faults: Faults, length = 16) {
       socket,
       Array.from({ length: n }, (_, i) => numbered(i, length)),
     );
-    await settled(proxy, n);
+    await settled(proxy, n, sink);
     return { arrived: sink.records, events, stats: proxy.stats };
   } finally {
     socket.destroy();
@@ -69,9 +69,9 @@ async function throughUdp(n: number, faults: Faults, length = 16) {
     // In batches, so that no socket buffer on loopback overflows and loses what the proxy did not.
     for (let i = 0; i < n; i++) {
       client.send(numbered(i, length), proxy.address.port, "127.0.0.1");
-      if (i % UDP_BATCH === UDP_BATCH - 1) await settled(proxy, i + 1);
+      if (i % UDP_BATCH === UDP_BATCH - 1) await settled(proxy, i + 1, sink);
     }
-    await settled(proxy, n);
+    await settled(proxy, n, sink);
     return { arrived: sink.datagrams, events, stats: proxy.stats };
   } finally {
     client.close();
@@ -80,14 +80,23 @@ async function throughUdp(n: number, faults: Faults, length = 16) {
   }
 }
 
-/** Waits until the proxy has seen `n` requests and holds or delays none, and a little for the last sends. */
-async function settled(proxy: FaultProxy, n: number): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
+/**
+ * Waits until the proxy has seen `n` requests and holds or delays none, then
+ * until the sink has every copy it sent (bounded: a test that loses some fails
+ * on its counts, not here).
+ */
+async function settled(
+  proxy: FaultProxy,
+  n: number,
+  sink: { waitFor(n: number): Promise<void> },
+): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
     const s = proxy.stats.request;
     if (s.seen >= n && s.forwarded + s.dropped >= n) break;
     await sleep(5);
   }
-  await sleep(20);
+  const s = proxy.stats.request;
+  await Promise.race([sink.waitFor(s.forwarded + s.duplicated), sleep(10_000)]);
 }
 
 /**
