@@ -2,12 +2,26 @@
  * `npm run demo`: the story so far, on embedded defaults (loopback only, no
  * external service). It compiles examples/date/date.x, marshals values
  * through the generated codecs, serves the date service over TCP and UDP and
- * calls it with typed clients, and shows failures as typed errors.
+ * calls it with typed clients, shows failures as typed errors, finds two
+ * instances of the service through a binder and balances between them, and
+ * drives a non-idempotent call through a lossy proxy under each semantics.
  */
 import { readFileSync } from "node:fs";
-import { createClient, createServer, formatAddress, RpcError, silentLogger } from "once-rpc";
+import {
+  createClient,
+  createServer,
+  formatAddress,
+  type ProgramVersionDescriptor,
+  RpcError,
+  type Semantics,
+  silentLogger,
+  xdrInt,
+  xdrUnsignedInt,
+} from "once-rpc";
+import { createBinder, instanceResolver, registerInstance } from "once-rpc/binder";
 import { generateModule } from "once-rpc/codegen";
 import { compileSpecification } from "once-rpc/idl";
+import { createProxy } from "once-rpc/proxy";
 import { decode, encode, XdrError } from "once-rpc/xdr";
 import { repoPath } from "../../test/support/paths.js";
 import {
@@ -143,5 +157,107 @@ for (const [what, attempt] of attempts) {
     out(`   ${what.padEnd(28)} -> ${e instanceof XdrError ? e.message : `unexpected ${String(e)}`}`);
   }
 }
+out();
+
+// 5. Binding: a binder, two instances, a client that finds and balances them.
+out("5. A binder and two instances of the date service; the client is given no address, only the binder:");
+const binder = createBinder({ healthIntervalMs: 200, server: { logger: silentLogger } });
+const binderAddress = await binder.listen("tcp://127.0.0.1:0");
+const instances = [];
+for (const name of ["first", "second"]) {
+  let calls = 0;
+  const instance = createServer({ logger: silentLogger }).addProgram(DateProgV2, {
+    now: () => {
+      calls++;
+      return BigInt(Date.now());
+    },
+    format: (req) => formatDate(req),
+  });
+  const at = await instance.listen("tcp://127.0.0.1:0");
+  const registered = await registerInstance(instance, {
+    binder: binderAddress,
+    name: "date",
+    metadata: { name },
+  });
+  instances.push({ name, server: instance, at, registered, calls: () => calls });
+  out(
+    `   ${name} instance on ${formatAddress(at)}, registered as ${registered.instances[0].id.slice(0, 8)}…`,
+  );
+}
+const pool = createClient(DateProgV2, "tcp://", {
+  resolver: instanceResolver({ binders: [binderAddress] }),
+  balance: "round-robin",
+});
+for (let i = 0; i < 6; i++) await pool.now();
+out(`   6 calls, round-robin: ${instances.map((i) => `${i.name} ran ${i.calls()}`).join(", ")}`);
+await instances[0].server.destroy();
+out("   the first instance is gone (destroyed); the client leaves it out and binds again:");
+let answered = 0;
+for (let i = 0; i < 6; i++) {
+  try {
+    await pool.now(null, { idempotent: true });
+    answered++;
+  } catch (e) {
+    out(`   a call failed: ${e instanceof RpcError ? e.message : String(e)}`);
+  }
+}
+out(`   6 more calls: ${answered} answered, the second instance has now run ${instances[1].calls()}`);
+await pool.$close();
+await instances[1].registered.close();
+await instances[1].server.destroy();
+await binder.destroy();
+out();
+
+// 6. Semantics: a non-idempotent call through a network that loses and duplicates.
+const CALLS = 300;
+out(
+  `6. "Add 1 to the counter", ${CALLS} times, through a proxy that drops 30% and duplicates 10% of messages:`,
+);
+const CounterV1 = {
+  programName: "COUNTER_PROG",
+  program: 0x2000_0e02,
+  versionName: "COUNTER_V1",
+  version: 1,
+  procedures: { add: { name: "COUNTER_ADD", number: 1, args: xdrInt, result: xdrUnsignedInt } },
+} as const satisfies ProgramVersionDescriptor;
+out("   semantics       calls answered   times the server added   counter");
+for (const semantics of ["maybe", "at-least-once", "at-most-once"] as Semantics[]) {
+  let counter = 0;
+  let runs = 0;
+  const counterServer = createServer({ logger: silentLogger }).addProgram(CounterV1, {
+    add: (n) => {
+      runs++;
+      counter += n;
+      return counter;
+    },
+  });
+  const target = await counterServer.listen("udp://127.0.0.1:0");
+  const proxy = await createProxy({ listen: "udp://127.0.0.1:0", target, drop: 0.3, dup: 0.1, seed: 7 });
+  const counterClient = createClient(CounterV1, proxy.address, {
+    semantics,
+    retransmitInitialMs: 20,
+    retransmitMaxMs: 100,
+    timeoutMs: semantics === "maybe" ? 100 : 10_000,
+  });
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: CALLS }, () =>
+      counterClient.add(1).then(
+        () => ok++,
+        () => {},
+      ),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  out(
+    `   ${semantics.padEnd(15)} ${String(ok).padStart(14)}   ${String(runs).padStart(22)}   ${String(counter).padStart(7)}`,
+  );
+  counterClient.$destroy();
+  await proxy.close();
+  await counterServer.destroy();
+}
+out("   maybe loses calls (and runs some twice when the network duplicates them); at-least-once answers");
+out("   every call but runs some twice; at-most-once runs each once (its reply cache answers duplicates).");
+out("   Exactly-once adds durable records that survive a server restart (docs/semantics.md).");
 out();
 out("Next: npm test runs the suite; once gen --help; docs/ has the guides.");
