@@ -12,13 +12,17 @@ import {
   AcceptStat,
   AuthError,
   authNone,
+  type CallScope,
   type CallTarget,
   type ClientAuth,
   createReplyHeader,
+  currentCallScope,
   decodeSessionVerifier,
   MsgType,
   needsSession,
+  ONCE_FEATURE_CONTROL,
   ONCE_FEATURE_EXACTLY_ONCE,
+  OnceControlProgV1,
   type OpaqueAuth,
   RejectStat,
   ReplyStat,
@@ -31,9 +35,10 @@ import {
   type SessionFeatures,
   sessionAuth,
   TimeoutError,
+  wantCallScopes,
   writeCallHeader,
 } from "../rpc/index.js";
-import type { ClientTransport } from "../transport/index.js";
+import { type ClientTransport, formatAddress } from "../transport/index.js";
 import {
   type XdrCodec,
   XdrError,
@@ -43,15 +48,28 @@ import {
   xdrVoid,
 } from "../xdr/index.js";
 import { abortedError, acceptedError, badReply, withCall } from "./call-errors.js";
+import { type Deadline, eitherSignal } from "./deadline.js";
 import { type ClientSession, defaultSession } from "./session.js";
 
 export { withCall } from "./call-errors.js";
 
 /** Per-call options. */
 export interface CallOptions {
-  /** Fail with TIMEOUT when no reply came within this many ms. Default: the channel's timeoutMs. */
+  /**
+   * Fail with TIMEOUT when no reply came within this many ms. Default: the
+   * channel's timeoutMs, unless a `deadline` is given.
+   */
   readonly timeoutMs?: number;
-  /** Fail with ABORTED when this signal fires. */
+  /**
+   * A deadline the caller can move while it waits (createDeadline(ms), then
+   * deadline.extend(ms)); a session server's handler sees it move too. With
+   * timeoutMs as well, the earlier of the two ends the call.
+   */
+  readonly deadline?: Deadline;
+  /**
+   * Fail with ABORTED when this signal fires; a session server is told to
+   * abort the handler's signal too (ONCE_CANCEL, best effort).
+   */
   readonly signal?: AbortSignal;
   /**
    * The procedure may run more than once with the same effect: when the
@@ -133,7 +151,15 @@ class PendingCall {
   readonly version: number;
   readonly procedure: number;
   readonly startedAt: number;
-  readonly deadline: number;
+  /** When the call fails with TIMEOUT; moves with `own` and `scope`. */
+  deadline: number;
+  /** The bound timeoutMs sets (infinite when only a movable deadline was given). */
+  fixedAt = Number.POSITIVE_INFINITY;
+  /** The caller's movable deadline (CallOptions.deadline). */
+  own: Deadline | undefined = undefined;
+  /** The served call this one was made in (a handler's outgoing call): its deadline bounds this one's. */
+  scope: CallScope | undefined = undefined;
+  unwatch: (() => void) | undefined = undefined;
   resolve: (value: unknown) => void = noop;
   reject: (error: unknown) => void = noop;
   /** The message, kept for retransmission over datagrams. */
@@ -174,6 +200,29 @@ class PendingCall {
 const NO_CHUNKS: Uint8Array[] = [];
 function noop(): void {}
 
+/** How long a control call (extend, cancel, reincarnate) waits for its answer at most. */
+const CONTROL_TIMEOUT_MS = 5_000;
+
+/** A procedure of the control program, bound for Channel.call. */
+function controlProcedure<K extends keyof typeof OnceControlProgV1.procedures>(name: K) {
+  const p = OnceControlProgV1.procedures[name];
+  return {
+    program: OnceControlProgV1.program,
+    version: OnceControlProgV1.version,
+    procedure: p.number,
+    label: `ONCE_CONTROL_PROG v1 ${p.name}`,
+    args: p.args as (typeof OnceControlProgV1.procedures)[K]["args"],
+    result: p.result as (typeof OnceControlProgV1.procedures)[K]["result"],
+  };
+}
+
+/** The control procedures a channel calls by itself. */
+const CONTROL = {
+  extend: controlProcedure("extend"),
+  cancel: controlProcedure("cancel"),
+  reincarnate: controlProcedure("reincarnate"),
+};
+
 /** Calls to one server over one transport. */
 export class Channel implements CallChannel {
   readonly transport: ClientTransport;
@@ -206,6 +255,8 @@ export class Channel implements CallChannel {
   /** Calls waiting for the probe's answer before they are encoded. */
   #awaitingProbe: PendingCall[] = [];
   #warnedPlain = false;
+  /** The server's address, for the extermination log; null until asked. */
+  #server: string | undefined | null = null;
 
   constructor(transport: ClientTransport, options: ChannelOptions = {}) {
     if (transport.headroomBytes !== 0 && transport.headroomBytes !== 4) {
@@ -220,6 +271,8 @@ export class Channel implements CallChannel {
     this.#semantics = options.semantics;
     this.#sessionAlways = options.session !== undefined && options.session !== false;
     this.#sessionOption = typeof options.session === "object" ? options.session : undefined;
+    // From now on, handlers in this process run in their call scope, which their outgoing calls inherit.
+    wantCallScopes();
     transport.setEvents({
       message: (bytes) => this.#onMessage(bytes),
       closed: (error) => this.#onClosed(error),
@@ -256,16 +309,28 @@ export class Channel implements CallChannel {
         new RpcError("CLIENT_CLOSED", `the client is closed (${target.label})`, { call: target }),
       );
     }
-    const signal = options?.signal;
+    const control = target.program === OnceControlProgV1.program;
+    // Made inside a handler: the call inherits the served call's deadline and cancellation.
+    const scope = control ? undefined : currentCallScope();
+    let signal = options?.signal;
+    if (scope !== undefined)
+      signal = signal === undefined ? scope.signal : eitherSignal(signal, scope.signal);
     if (signal?.aborted) return Promise.reject(abortedError(target, signal));
     const now = Date.now();
-    const timeoutMs = Math.min(options?.timeoutMs ?? this.#timeoutMs, MAX_TIMER_MS);
-    const call = new PendingCall(
-      this.#takeXid(),
-      target as BoundProcedure<unknown, unknown>,
-      now,
-      now + timeoutMs,
-    );
+    const own = options?.deadline;
+    const timeoutMs = options?.timeoutMs ?? (own === undefined ? this.#timeoutMs : undefined);
+    const fixedAt =
+      timeoutMs === undefined ? Number.POSITIVE_INFINITY : now + Math.min(timeoutMs, MAX_TIMER_MS);
+    let deadline = fixedAt;
+    if (own !== undefined) deadline = Math.min(deadline, own.at);
+    const parentDeadline = scope?.deadline;
+    if (parentDeadline !== undefined) deadline = Math.min(deadline, parentDeadline);
+    const call = new PendingCall(this.#takeXid(), target as BoundProcedure<unknown, unknown>, now, deadline);
+    if (own !== undefined || scope !== undefined) {
+      call.fixedAt = fixedAt;
+      call.own = own;
+      call.scope = scope;
+    }
     const semantics =
       options?.semantics ??
       target.semantics ??
@@ -273,7 +338,7 @@ export class Channel implements CallChannel {
       (this.transport.kind === "datagram" ? "at-least-once" : "maybe");
     call.semantics = semantics;
     call.retransmits = retransmits(semantics);
-    call.inSession = this.#sessionAlways || needsSession(semantics);
+    call.inSession = !control && (this.#sessionAlways || needsSession(semantics));
     if (call.inSession && this.#peer === undefined) {
       // Whether the server speaks the session flavor is not known yet: ask, then encode.
       call.args = args;
@@ -301,9 +366,13 @@ export class Channel implements CallChannel {
       }
       if (signal !== undefined) {
         call.signal = signal;
-        call.onAbort = () => this.#fail(call, abortedError(call.target, signal));
+        call.onAbort = () => {
+          this.#cancelRemote(call);
+          this.#fail(call, abortedError(call.target, signal));
+        };
         signal.addEventListener("abort", call.onAbort, { once: true });
       }
+      if (call.own !== undefined || call.scope !== undefined) this.#follow(call);
       if (!encoded) this.#awaitProbe(call);
       else if (this.transport.connected) this.#send(call, now);
       else this.#waitForConnection(call);
@@ -347,7 +416,8 @@ export class Channel implements CallChannel {
           });
         }
         const session = this.session;
-        if (call.semantics === "exactly-once" && call.sequence === 0n) call.sequence = session.begin(call);
+        // Every session call is numbered, so that the control program can name it (docs/semantics.md).
+        if (call.sequence === 0n) call.sequence = session.begin(call, this.#serverAddress());
         call.firstIncomplete = session.firstIncomplete;
         call.timeoutMs = Math.max(1, call.deadline - now);
       }
@@ -448,6 +518,7 @@ export class Channel implements CallChannel {
       return;
     }
     this.#peer = outcome;
+    if (outcome !== false) this.#announce(outcome);
     const now = Date.now();
     for (const c of waiting) {
       if (this.#pending.get(c.xid) !== c) continue;
@@ -458,6 +529,89 @@ export class Channel implements CallChannel {
       else if (this.transport.connected) this.#send(c, now);
       else this.#waitForConnection(c);
     }
+  }
+
+  /** Follows the call's movable deadlines: its own and the served call's it was made in. */
+  #follow(call: PendingCall): void {
+    const own = call.own?.watch(() => this.#moved(call));
+    const parent = call.scope?.watchDeadline(() => void this.#moved(call));
+    call.unwatch = () => {
+      own?.();
+      parent?.();
+    };
+  }
+
+  /**
+   * A deadline the call follows moved: the call's deadline is the earliest
+   * again, and a session server is told (ONCE_EXTEND). Resolves with the
+   * computations the server extended.
+   */
+  #moved(call: PendingCall): Promise<number> | undefined {
+    if (this.#pending.get(call.xid) !== call) return undefined;
+    let at = call.fixedAt;
+    if (call.own !== undefined) at = Math.min(at, call.own.at);
+    const parent = call.scope?.deadline;
+    if (parent !== undefined) at = Math.min(at, parent);
+    call.deadline = at;
+    this.#arm(at);
+    if (!this.#controls(call)) return undefined;
+    const timeoutMs = Math.min(MAX_TIMER_MS, Math.max(1, at - Date.now()));
+    return this.#control(CONTROL.extend, { call: this.#ref(call), timeout_ms: timeoutMs }).then(
+      (res) => res.affected,
+      () => 0,
+    );
+  }
+
+  /** The caller aborted the call: a session server is told to abort its handler (ONCE_CANCEL, best effort). */
+  #cancelRemote(call: PendingCall): void {
+    if (this.#controls(call)) this.#control(CONTROL.cancel, this.#ref(call)).catch(noop);
+  }
+
+  /** A restarted session tells the server that its older epochs' calls are orphans (ONCE_REINCARNATE). */
+  #announce(peer: SessionFeatures): void {
+    const reincarnation = this.session.reincarnation;
+    if (reincarnation === undefined || (peer.features & ONCE_FEATURE_CONTROL) === 0) return;
+    const { clientId, epoch } = this.session.identity;
+    this.#control(CONTROL.reincarnate, {
+      client_id: clientId,
+      epoch,
+      gentle: reincarnation.graceMs > 0,
+      grace_ms: Math.min(reincarnation.graceMs, 0xffff_ffff),
+    }).catch(noop);
+  }
+
+  /** Whether the server can be told about this call: a session call it has had, on a server with the control program. */
+  #controls(call: PendingCall): boolean {
+    const peer = this.#peer;
+    return (
+      call.inSession &&
+      call.sequence !== 0n &&
+      call.attempts > 0 &&
+      peer !== undefined &&
+      peer !== false &&
+      (peer.features & ONCE_FEATURE_CONTROL) !== 0
+    );
+  }
+
+  #ref(call: PendingCall): { client_id: Uint8Array; epoch: bigint; sequence: bigint } {
+    const { clientId, epoch } = this.session.identity;
+    return { client_id: clientId, epoch, sequence: call.sequence };
+  }
+
+  /** A control call: plain (never in the session), sent again until answered, short. */
+  #control<A, R>(procedure: BoundProcedure<A, R>, args: A): Promise<R> {
+    return this.call(procedure, args, {
+      semantics: "at-least-once",
+      timeoutMs: Math.min(this.#timeoutMs, CONTROL_TIMEOUT_MS),
+    });
+  }
+
+  #serverAddress(): string | undefined {
+    if (this.#server === null) {
+      const remote = this.transport.remote;
+      this.#server = remote === undefined ? undefined : formatAddress(remote);
+    }
+    return this.#server;
   }
 
   #warnPlain(target: CallTarget): void {
@@ -634,6 +788,7 @@ export class Channel implements CallChannel {
   #settle(call: PendingCall): void {
     this.#pending.delete(call.xid);
     if (call.sequence !== 0n) this.session.end(call.sequence);
+    if (call.unwatch !== undefined) call.unwatch();
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     if (this.#pending.size === 0) {
       this.transport.unref();

@@ -32,6 +32,20 @@ export {
   createTransport,
   type ServiceTarget,
 } from "./client.js";
+export { createDeadline, type Deadline } from "./deadline.js";
+export {
+  type ExterminateOptions,
+  type ExterminationReport,
+  exterminate,
+  type ServerExtermination,
+} from "./exterminate.js";
+export {
+  EXTERMINATION_LOG_DEFAULTS,
+  ExterminationLog,
+  type ExterminationLogOptions,
+  readUnfinished,
+  type UnfinishedCall,
+} from "./extermination-log.js";
 export { createNegotiatedClient, type NegotiatedClient } from "./negotiate.js";
 export { type BindingQuery, type Endpoint, type Resolver, staticResolver } from "./resolver.js";
 export { BINDING_DEFAULTS, type BindingOptions, ResolvingChannel } from "./resolving-channel.js";

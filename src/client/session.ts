@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { SessionIdentity } from "../rpc/index.js";
+import { ExterminationLog, type ExterminationLogOptions } from "./extermination-log.js";
 
 /** Options of createSession. */
 export interface SessionOptions {
@@ -15,6 +16,20 @@ export interface SessionOptions {
   readonly epoch?: bigint;
   /** The first sequence number to use; default 1. */
   readonly firstSequence?: bigint;
+  /**
+   * What a restarted session (epoch > 1) tells each server on its first
+   * session call there (ONCE_REINCARNATE): the computations of its older
+   * epochs are orphans. `graceMs` 0 (the default): the server kills them at
+   * once; more: gently, after that long, unless their owner claims them
+   * meanwhile. false: say nothing. docs/semantics.md, "Orphans".
+   */
+  readonly reincarnation?: false | { readonly graceMs?: number };
+  /**
+   * A file where each session call is logged before it is sent and its end
+   * when it settles, so that after a restart `exterminate(session)` can have
+   * the servers kill what the previous incarnation left running.
+   */
+  readonly exterminationLog?: string | ({ readonly path: string } & ExterminationLogOptions);
 }
 
 /** Told when a call that needs an identity starts and ends: a durable log keeps these to survive restarts. */
@@ -30,6 +45,8 @@ export class ClientSession {
   #low: bigint;
   readonly #outstanding = new Set<bigint>();
   #log: SessionCallLog | undefined;
+  readonly #reincarnation: { readonly graceMs: number } | undefined;
+  readonly #exterminationLog: ExterminationLog | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.identity = {
@@ -39,6 +56,28 @@ export class ClientSession {
     if (this.identity.clientId.length !== 16) throw new RangeError("a session client id is 16 bytes");
     this.#next = options.firstSequence ?? 1n;
     this.#low = this.#next;
+    const reincarnation = options.reincarnation ?? {};
+    this.#reincarnation =
+      reincarnation === false || this.identity.epoch <= 1n
+        ? undefined
+        : { graceMs: Math.max(0, reincarnation.graceMs ?? 0) };
+    const log = options.exterminationLog;
+    if (log !== undefined) {
+      this.#exterminationLog =
+        typeof log === "string"
+          ? new ExterminationLog(log, this.identity)
+          : new ExterminationLog(log.path, this.identity, log);
+    }
+  }
+
+  /** What the session announces to each server it calls (a restarted one), or undefined: nothing. */
+  get reincarnation(): { readonly graceMs: number } | undefined {
+    return this.#reincarnation;
+  }
+
+  /** The extermination log, when the session keeps one. */
+  get exterminationLog(): ExterminationLog | undefined {
+    return this.#exterminationLog;
   }
 
   /** clientId in hex. */
@@ -66,11 +105,12 @@ export class ClientSession {
     this.#log = log;
   }
 
-  /** Numbers a new call. */
-  begin(call: { program: number; version: number; procedure: number }): bigint {
+  /** Numbers a new call; `server` is where it goes, for the extermination log. */
+  begin(call: { program: number; version: number; procedure: number }, server?: string): bigint {
     const sequence = this.#next++;
     this.#outstanding.add(sequence);
     this.#log?.started(sequence, call);
+    this.#exterminationLog?.started(sequence, server, call);
     return sequence;
   }
 
@@ -78,6 +118,7 @@ export class ClientSession {
   end(sequence: bigint): void {
     if (!this.#outstanding.delete(sequence)) return;
     this.#log?.ended(sequence);
+    this.#exterminationLog?.ended(sequence);
     while (this.#low < this.#next && !this.#outstanding.has(this.#low)) this.#low++;
   }
 }

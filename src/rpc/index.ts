@@ -17,6 +17,13 @@ export {
   serverAuthNone,
   serverAuthSys,
 } from "./auth.js";
+export {
+  type CallScope,
+  callScopesWanted,
+  currentCallScope,
+  runInCallScope,
+  wantCallScopes,
+} from "./call-scope.js";
 export type {
   ArgsOf,
   ProcedureDescriptor,

@@ -1,6 +1,7 @@
 /** What a handler knows about the call it serves. */
-import type { Credentials, Semantics, SessionInfo } from "../rpc/index.js";
+import type { CallScope, Credentials, Semantics, SessionInfo } from "../rpc/index.js";
 import type { Peer } from "../transport/index.js";
+import type { CallLife } from "./orphans.js";
 
 /** The context passed to every handler beside its arguments. */
 export interface CallContext {
@@ -14,8 +15,23 @@ export interface CallContext {
   readonly procedure: number;
   /** The procedure's name in the .x file. */
   readonly procedureName: string;
-  /** Fires when the connection closes or the server is destroyed: the reply could not be delivered. */
+  /**
+   * Fires when the call is abandoned, with an RpcError as its reason:
+   * CONNECTION_CLOSED when the connection closes (except for a session call
+   * with a deadline, which outlives its connection: the client may send it
+   * again on another) or the server is destroyed; for session calls, TIMEOUT
+   * at the deadline, ABORTED when the client cancels it or it is an orphan
+   * of a client that restarted (docs/semantics.md, "Orphans"). Outgoing
+   * calls made by the handler inherit it.
+   */
   readonly signal: AbortSignal;
+  /**
+   * When the client stops waiting, in ms since the epoch (Date.now()), from
+   * the timeout its session credential carried; it moves when the client
+   * extends it. Undefined: no deadline (a plain call, or a session call
+   * without one). Outgoing calls made by the handler inherit it.
+   */
+  readonly deadline: number | undefined;
   /** The caller's session, when it called in the session flavor (docs/semantics.md). */
   readonly session: SessionInfo | undefined;
   /** The semantics the call runs under: the session's choice, else the procedure's. */
@@ -35,8 +51,8 @@ export interface SignalSource {
   signal(): AbortSignal;
 }
 
-/** @internal one call's context; the signal is the connection's, created on first use. */
-export class Context implements CallContext {
+/** @internal one call's context; the signal is the connection's (or the call's own life's), created on first use. */
+export class Context implements CallContext, CallScope {
   readonly peer: Peer;
   readonly credentials: Credentials;
   readonly xid: number;
@@ -47,6 +63,8 @@ export class Context implements CallContext {
   readonly session: SessionInfo | undefined;
   readonly semantics: Semantics;
   readonly #signals: SignalSource;
+  /** A session call's deadline and own signal (orphans.ts). */
+  readonly #life: CallLife | undefined;
   /** Set by the dispatcher for exactly-once calls. */
   commitWith: ((fn: (database: unknown) => unknown) => unknown) | undefined;
   /** The reply ctx.commit() recorded. */
@@ -63,6 +81,7 @@ export class Context implements CallContext {
     signals: SignalSource,
     session?: SessionInfo,
     semantics: Semantics = "maybe",
+    life?: CallLife,
   ) {
     this.peer = peer;
     this.credentials = credentials;
@@ -74,6 +93,7 @@ export class Context implements CallContext {
     this.#signals = signals;
     this.session = session;
     this.semantics = semantics;
+    this.#life = life;
   }
 
   commit<R, Database = unknown>(fn: (database: Database) => R): R {
@@ -86,6 +106,16 @@ export class Context implements CallContext {
   }
 
   get signal(): AbortSignal {
-    return this.#signals.signal();
+    return this.#life === undefined ? this.#signals.signal() : this.#life.signal();
+  }
+
+  get deadline(): number | undefined {
+    return this.#life?.deadline;
+  }
+
+  watchDeadline(listener: (deadline: number | undefined) => void): () => void {
+    return this.#life === undefined ? noWatch : this.#life.watch(listener);
   }
 }
+
+function noWatch(): void {}

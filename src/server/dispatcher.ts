@@ -8,6 +8,7 @@ import {
   AcceptStat,
   AuthError,
   AuthStat,
+  callScopesWanted,
   createCallHeader,
   MsgType,
   type OpaqueAuth,
@@ -16,6 +17,7 @@ import {
   RpcError,
   readCallBody,
   readMessageStart,
+  runInCallScope,
   type ServerAuth,
   writeAcceptedReply,
   writeAuthError,
@@ -29,6 +31,7 @@ import type { CompletionStore } from "./completion-store.js";
 import type { ServedProcedure } from "./implementation.js";
 import type { Logger } from "./logger.js";
 import { NoReply } from "./no-reply.js";
+import type { CallLife, OrphanRegistry } from "./orphans.js";
 import { CacheLookup, checksum, type ReplyCache, sendReply } from "./reply-cache.js";
 
 /** What the dispatcher keeps for calls that must not run twice. */
@@ -37,6 +40,8 @@ export interface SemanticsStores {
   readonly replyCache?: ReplyCache;
   /** Exactly-once calls' durable completion records; none: exactly-once is refused. */
   readonly completionStore?: CompletionStore;
+  /** Session calls' deadlines and lives, for the control program (orphans.ts); none: no deadlines. */
+  readonly orphans?: OrphanRegistry;
 }
 
 /** How one call is kept from running twice, while it runs. */
@@ -58,6 +63,8 @@ interface ServedProgram {
   readonly versions: Map<number, ServedVersion>;
   low: number;
   high: number;
+  /** Listed by programs() (false for the control program, which binders need not know). */
+  listed: boolean;
 }
 
 /** What dispatch tells its caller about a message. */
@@ -88,6 +95,7 @@ export class Dispatcher {
   readonly #header = createCallHeader();
   readonly #replyCache: ReplyCache | undefined;
   readonly #completionStore: CompletionStore | undefined;
+  readonly #orphans: OrphanRegistry | undefined;
   /** Exactly-once calls running now (client#sequence), with the connections their duplicates came on. */
   readonly #running = new Map<string, ServerConnection[]>();
 
@@ -99,16 +107,17 @@ export class Dispatcher {
   ) {
     this.#replyCache = stores.replyCache;
     this.#completionStore = stores.completionStore;
+    this.#orphans = stores.orphans;
     this.#auth = new Map(auth.map((a) => [a.flavor, a]));
     this.#logger = logger;
     this.#reader = new XdrReader(new Uint8Array(0), readerOptions);
   }
 
-  /** Adds a program version; a version served twice is an error. */
-  add(program: number, version: number, procedures: Map<number, ServedProcedure>): void {
+  /** Adds a program version; a version served twice is an error. Unlisted ones are left out of programs(). */
+  add(program: number, version: number, procedures: Map<number, ServedProcedure>, listed = true): void {
     let served = this.#programs.get(program);
     if (served === undefined) {
-      served = { versions: new Map(), low: version, high: version };
+      served = { versions: new Map(), low: version, high: version, listed };
       this.#programs.set(program, served);
     }
     if (served.versions.has(version))
@@ -122,7 +131,7 @@ export class Dispatcher {
   programs(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
     for (const [program, served] of this.#programs)
-      for (const version of served.versions.keys()) out.push([program, version]);
+      if (served.listed) for (const version of served.versions.keys()) out.push([program, version]);
     return out;
   }
 
@@ -169,6 +178,8 @@ export class Dispatcher {
     }
     const session = verdict.session;
     const semantics = session?.semantics ?? served.descriptor.semantics ?? "maybe";
+    // A call sent again shows that its owner lives: a gentle reincarnation spares it.
+    if (session !== undefined) this.#orphans?.touch(session);
     let guard: Guard | undefined;
     if (semantics === "at-most-once" && this.#replyCache !== undefined) {
       const caller = session?.clientKey ?? peerKey(conn);
@@ -201,6 +212,15 @@ export class Dispatcher {
     }
     const handler = served.handler;
     if (handler === undefined) return this.#reply(conn, xid, verifier, served, null, guard);
+    let life: CallLife | undefined;
+    const orphans = this.#orphans;
+    if (
+      session !== undefined &&
+      orphans !== undefined &&
+      (session.timeoutMs > 0 || session.sequence !== 0n)
+    ) {
+      life = orphans.begin(session, source, Date.now());
+    }
     const context = new Context(
       conn.peer,
       verdict.credentials,
@@ -212,23 +232,31 @@ export class Dispatcher {
       source,
       session,
       semantics,
+      life,
     );
     if (guard?.sequence !== undefined) {
       context.commitWith = (fn) => this.#commit(context, fn, xid, verifier, served, guard);
     }
     let result: unknown;
     try {
-      result = handler(args, context);
+      // Outgoing calls the handler makes inherit its deadline and signal (docs/semantics.md).
+      result = callScopesWanted() ? runInCallScope(context, handler, args, context) : handler(args, context);
     } catch (error) {
+      if (life !== undefined) orphans?.end(life);
       return this.#failed(conn, xid, verifier, served, error, guard);
     }
-    if (!isPromiseLike(result)) return this.#reply(conn, xid, verifier, served, result, guard, context);
+    if (!isPromiseLike(result)) {
+      if (life !== undefined) orphans?.end(life);
+      return this.#reply(conn, xid, verifier, served, result, guard, context);
+    }
     result.then(
       (value) => {
+        if (life !== undefined) orphans?.end(life);
         this.#reply(conn, xid, verifier, served, value, guard, context);
         source.onReplied();
       },
       (error: unknown) => {
+        if (life !== undefined) orphans?.end(life);
         this.#failed(conn, xid, verifier, served, error, guard);
         source.onReplied();
       },

@@ -6,6 +6,8 @@
 import { randomBytes } from "node:crypto";
 import {
   ONCE_FEATURE_AT_MOST_ONCE,
+  ONCE_FEATURE_CONTROL,
+  ONCE_FEATURE_DEADLINES,
   ONCE_FEATURE_EXACTLY_ONCE,
   type ProgramVersionDescriptor,
   RpcError,
@@ -32,9 +34,11 @@ import {
 } from "../transport/index.js";
 import type { XdrReaderOptions } from "../xdr/index.js";
 import type { CompletionStore } from "./completion-store.js";
+import { controlImplementation, OnceControlProgV1 } from "./control-program.js";
 import { type CallSource, Dispatched, Dispatcher } from "./dispatcher.js";
 import { type Implementation, serveProcedures } from "./implementation.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import { OrphanRegistry } from "./orphans.js";
 import { ReplyCache, type ReplyCacheOptions, type ReplyCacheStats } from "./reply-cache.js";
 
 /** Options of createServer. Defaults in {@link SERVER_DEFAULTS}. */
@@ -192,13 +196,29 @@ class RpcServer implements Server, ConnectionHandler {
     let features = 0;
     if (this.#replyCache !== undefined) features |= ONCE_FEATURE_AT_MOST_ONCE;
     if (options.completionStore !== undefined) features |= ONCE_FEATURE_EXACTLY_ONCE;
+    // Session calls get deadlines, and the control program acts on them (docs/semantics.md, "Orphans").
+    if (options.sessions !== false) {
+      this.#orphans = new OrphanRegistry();
+      features |= ONCE_FEATURE_DEADLINES | ONCE_FEATURE_CONTROL;
+    }
     const flavors =
       options.sessions === false ? auth : [...auth, serverAuthSession(auth, sessionVerifier(features, id))];
     this.#dispatcher = new Dispatcher(flavors, this.#logger, options.reader, {
       replyCache: this.#replyCache,
       completionStore: options.completionStore,
+      orphans: this.#orphans,
     });
+    if (this.#orphans !== undefined) {
+      this.#dispatcher.add(
+        OnceControlProgV1.program,
+        OnceControlProgV1.version,
+        serveProcedures(OnceControlProgV1, controlImplementation(this.#orphans)),
+        false,
+      );
+    }
   }
+
+  readonly #orphans: OrphanRegistry | undefined;
 
   readonly serverId: string;
   readonly #replyCache: ReplyCache | undefined;
@@ -371,6 +391,7 @@ class RpcServer implements Server, ConnectionHandler {
   async destroy(): Promise<void> {
     this.#closing = true;
     this.#destroyController.abort(new RpcError("CONNECTION_CLOSED", "the server was destroyed"));
+    this.#orphans?.abortAll(this.#destroyController.signal.reason);
     for (const state of this.#connections) {
       state.closed = true;
       state.abort();
@@ -382,6 +403,7 @@ class RpcServer implements Server, ConnectionHandler {
   async #stop(): Promise<void> {
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     this.#idleTimer = undefined;
+    this.#orphans?.stop();
     const listeners = this.#listeners.splice(0);
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
   }
