@@ -11,6 +11,7 @@
 import {
   AcceptStat,
   AuthError,
+  AuthStat,
   authNone,
   type CallScope,
   type CallTarget,
@@ -763,6 +764,17 @@ export class Channel implements CallChannel {
       this.#fail(call, acceptedError(reply.stat, reply.low, reply.high, target, this.transport));
       return;
     }
+    if (
+      reply.stat === RejectStat.AUTH_ERROR &&
+      reply.authStat === AuthStat.AUTH_REJECTEDCRED &&
+      call.inSession &&
+      call.sequence !== 0n
+    ) {
+      // The server took the session at the probe and now refuses it: it collected the records of
+      // this client id when its lease ran out (docs/semantics.md#exactly-once).
+      this.#fail(call, sessionExpired(target, new AuthError(reply.authStat, target)));
+      return;
+    }
     this.#fail(
       call,
       reply.stat === RejectStat.RPC_MISMATCH
@@ -885,6 +897,14 @@ function unavailable(target: CallTarget, why: string): RpcError {
   return new RpcError("SEMANTICS_UNAVAILABLE", `${target.label}: exactly-once cannot be had: ${why}`, {
     call: target,
   });
+}
+
+function sessionExpired(target: CallTarget, cause: AuthError): RpcError {
+  return new RpcError(
+    "SESSION_EXPIRED",
+    `${target.label}: the server's lease on this session ran out and its completion records were collected; begin a new session (a new client id)`,
+    { call: target, cause },
+  );
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

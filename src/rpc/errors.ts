@@ -28,6 +28,8 @@ export const RPC_ERROR_CODES = {
   BINDER_UNREACHABLE: "cannot locate the server: no binder could be asked where the program is",
   SEMANTICS_UNAVAILABLE:
     "the server cannot give the call semantics asked for (exactly-once from a plain ONC RPC server, say)",
+  SESSION_EXPIRED:
+    "the server collected the session's completion records when its lease ran out: its exactly-once calls are refused; begin a new session (a new client id)",
 } as const;
 
 /** Why a call failed: a key of RPC_ERROR_CODES. */

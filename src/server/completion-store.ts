@@ -8,6 +8,9 @@
  * SQLite implements it (docs/semantics.md).
  */
 
+/** What a completion store knows of a client's call: see CompletionStore.acknowledge. */
+export type ClientStanding = "live" | "stale" | "expired";
+
 /** Where exactly-once calls leave their completion records. */
 export interface CompletionStore {
   /** The recorded reply of (client, sequence): the reply message from its xid on, or undefined. */
@@ -22,9 +25,14 @@ export interface CompletionStore {
   record(clientKey: string, sequence: bigint, reply: Uint8Array): void;
   /**
    * The client has received every reply below `firstIncomplete`: their
-   * records may go, and the client's lease is renewed.
+   * records may go, and the client's lease is renewed. `sequence` is the
+   * call that says so. The answer: "live"; "stale" when `sequence` is below
+   * what the client acknowledged (a late duplicate of a call whose reply it
+   * has: drop it); "expired" when the client's lease ran out and its
+   * unacknowledged records were collected (refuse its calls: they might run
+   * a second time).
    */
-  acknowledge(clientKey: string, firstIncomplete: bigint): void;
+  acknowledge(clientKey: string, firstIncomplete: bigint, sequence?: bigint): ClientStanding;
   /** What a handler's `ctx.commit(fn)` passes to `fn`: the store's database, for the call's own writes. */
   readonly database: unknown;
   /** Closes the store. */

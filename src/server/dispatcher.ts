@@ -195,7 +195,12 @@ export class Dispatcher {
         );
         return this.#sendStat(conn, xid, verifier, AcceptStat.SYSTEM_ERR);
       }
-      store.acknowledge(session.clientKey, session.firstIncomplete);
+      const standing = store.acknowledge(session.clientKey, session.firstIncomplete, session.sequence);
+      // Its lease ran out and records it never acknowledged are gone: running the call could run it twice.
+      // AUTH_REJECTEDCRED is RFC 5531's "begin a new session"; the client reports SESSION_EXPIRED.
+      if (standing === "expired") return this.#send(conn, writeAuthError, xid, AuthStat.AUTH_REJECTEDCRED);
+      // A late duplicate of a call whose reply the client has already had: nobody waits for it.
+      if (standing === "stale") return Dispatched.DONE;
       const recorded = store.find(session.clientKey, session.sequence);
       if (recorded !== undefined) {
         sendReply(conn, withXid(recorded, xid));

@@ -4,7 +4,7 @@
  * `once-rpc/server`.
  */
 export type { CallContext } from "./call-context.js";
-export type { CompletionStore } from "./completion-store.js";
+export type { ClientStanding, CompletionStore } from "./completion-store.js";
 export type { Handler, Implementation } from "./implementation.js";
 export { consoleLogger, type Logger, silentLogger } from "./logger.js";
 export { isNoReply, NoReply } from "./no-reply.js";
@@ -16,3 +16,14 @@ export {
   type ReplyCacheStats,
 } from "./reply-cache.js";
 export { createServer, SERVER_DEFAULTS, type Server, type ServerOptions } from "./server.js";
+export {
+  createSqliteCompletionStore,
+  SQLITE_COMPLETION_STORE_DEFAULTS,
+  SqliteCompletionStore,
+  type SqliteCompletionStoreCounts,
+  type SqliteCompletionStoreOptions,
+  type SqliteDatabase,
+  type SqliteDatabaseConstructor,
+  type SqliteStatement,
+  type SweepResult,
+} from "./sqlite-completion-store.js";
