@@ -19,6 +19,7 @@ import {
   createReplyHeader,
   currentCallScope,
   decodeSessionVerifier,
+  isRpcError,
   MsgType,
   needsSession,
   ONCE_FEATURE_CONTROL,
@@ -184,6 +185,8 @@ class PendingCall {
   timeoutMs = 0;
   /** The NULL call that asks whether the server speaks the session flavor. */
   probe = false;
+  /** Sent at least once (attempts counts the sends since the last connection). */
+  sent = false;
   /** The arguments, kept while the call waits for the probe to be encoded. */
   args: unknown;
 
@@ -661,6 +664,7 @@ export class Channel implements CallChannel {
       return;
     }
     call.attempts++;
+    call.sent = true;
     if (call.retransmits) {
       call.retransmitMs =
         call.retransmitMs === 0
@@ -692,8 +696,22 @@ export class Channel implements CallChannel {
         this.#connecting = false;
         const waiting = this.#waiting;
         this.#waiting = [];
+        const now = Date.now();
         for (const c of waiting) {
           if (this.#pending.get(c.xid) !== c) continue;
+          if (
+            c.sent &&
+            c.retransmits &&
+            this.transport.kind === "stream" &&
+            isRpcError(error, "CONNECT_FAILED")
+          ) {
+            // Sent before its connection was lost: the server may be restarting. Try again
+            // until the deadline, as the semantics asks (the transport paces its reconnects);
+            // a call never sent fails at once.
+            c.retransmitAt = now;
+            this.#arm(now);
+            continue;
+          }
           this.#fail(c, error instanceof RpcError ? withCall(error, c.target) : error);
         }
       },
@@ -852,8 +870,7 @@ export class Channel implements CallChannel {
 
   #retransmit(now: number): void {
     const due: PendingCall[] = [];
-    for (const call of this.#pending.values())
-      if (call.retransmitAt <= now && call.attempts > 0) due.push(call);
+    for (const call of this.#pending.values()) if (call.retransmitAt <= now && call.sent) due.push(call);
     if (!this.transport.connected) {
       for (const call of due) {
         call.retransmitAt = Number.POSITIVE_INFINITY;
