@@ -112,6 +112,7 @@ import * as client from "once-rpc/client";
 import * as codegen from "once-rpc/codegen";
 import * as idl from "once-rpc/idl";
 import * as json from "once-rpc/json";
+import * as proxy from "once-rpc/proxy";
 import * as rpc from "once-rpc/rpc";
 import * as server from "once-rpc/server";
 import * as transport from "once-rpc/transport";
@@ -140,7 +141,7 @@ const refused = await counter.change({ counter: "apples", what: Op.OP_SUB, amoun
 // A default arm's discriminant is any int, 0 included, so the arm's field is what tells them apart.
 results.push("value" in refused ? \`value \${refused.value}\` : \`refused \${refused.reason}\`);
 results.push(\`names \${await counter.names()}\`);
-const modules = [binder, client, codegen, idl, json, rpc, server, transport, xdr];
+const modules = [binder, client, codegen, idl, json, proxy, rpc, server, transport, xdr];
 results.push(\`modules \${modules.filter((m) => Object.keys(m).length > 0).length}\`);
 results.push(\`RpcError \${typeof RpcError}\`);
 console.log(results.join("\\n"));
@@ -197,7 +198,7 @@ test("installs into a new project, where once gen, tsc and the program work", ()
   const out = ok(run(process.execPath, ["out/main.js"], project), "node out/main.js");
   assert.equal(
     out,
-    "value 5\nvalue 12\nrefused apples would go below zero\nnames apples\nmodules 9\nRpcError function\n",
+    "value 5\nvalue 12\nrefused apples would go below zero\nnames apples\nmodules 10\nRpcError function\n",
   );
 });
 
