@@ -37,7 +37,7 @@ import { netidOfIpProtocol, type Registration, Registry, registrationKey, SUPERU
 import { isForwardingRefused, RemoteCalls } from "./remote-call.js";
 import { BinderStatistics } from "./statistics.js";
 import { BinderStore, type EtcdShareOptions } from "./store/binder-store.js";
-import { instanceCollection, REGISTRATIONS, registryCollection } from "./store/collection.js";
+import { INSTANCES, instanceCollection, REGISTRATIONS, registryCollection } from "./store/collection.js";
 import { dropUnreachable } from "./store/restore-check.js";
 import type { StoreError } from "./store/store-error.js";
 import {
@@ -211,6 +211,8 @@ class RpcBinder implements Binder {
       ...v4.only4,
     });
     this.instances = options.instances ?? new InstanceTable();
+    this.#store = this.#createStore(options);
+    const store = this.#store;
     this.server.addProgram(
       OnceBinderProgV1,
       instanceService(this.instances, {
@@ -218,11 +220,12 @@ class RpcBinder implements Binder {
         insecure: options.insecure,
         maxLeaseMs: options.maxLeaseMs ?? BINDER_DEFAULTS.maxLeaseMs,
         interfaces: this.#interfaces,
+        // REGISTER, RENEW and UNREGISTER answer once the state file and etcd hold the change, as SET does.
+        settled: store === undefined ? undefined : (id) => store.settled(INSTANCES, id),
       }),
     );
     this.#health = new HealthMonitor(this.instances, options);
     this.#health.start();
-    this.#store = this.#createStore(options);
     this.#ready = this.#store?.open() ?? Promise.resolve();
     // Reported by listen(); a binder that never listens must not crash the process for it.
     this.#ready.catch(() => {});

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,12 +17,17 @@ import {
   type Binder,
   type BinderOptions,
   createBinder,
+  type InstanceChange,
   isStoreError,
+  OnceBinderProgV1,
+  onceBinderProt,
   RpcbprogV3,
   type StoreError,
 } from "once-rpc/binder";
+import { EtcdClient } from "../../src/binder/store/etcd-client.js";
 import { type EtcdProcess, eventually, freePort, spawnBinder, startEtcd } from "./persistence-harness.js";
 
+const { InstanceStatus } = onceBinderProt;
 const P = 0x2000_0d01;
 const LEASE_MS = 2000;
 
@@ -29,6 +35,7 @@ let etcd: EtcdProcess;
 let dir: string;
 let prefixes = 0;
 const binders: Binder[] = [];
+const proxies: Array<{ close(): void }> = [];
 const clients: Array<{ $destroy(): void }> = [];
 
 before(async () => {
@@ -39,9 +46,41 @@ before(async () => {
 after(async () => {
   for (const c of clients) c.$destroy();
   for (const b of binders) await b.destroy();
+  for (const p of proxies) p.close();
   await etcd?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * A TCP relay to `target` that holds what the client sends for `delayMs`
+ * (each chunk as long, so in order); replies pass at once.
+ */
+async function delayingProxy(target: URL, delayMs: number): Promise<{ url: string; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    client.on("data", (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const proxy = {
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+  proxies.push(proxy); // closed after the binders, by `after`
+  return proxy;
+}
 
 /** A fresh key prefix, so that each test's binders share only among themselves. */
 function newPrefix(): string {
@@ -51,6 +90,7 @@ function newPrefix(): string {
 interface Running {
   readonly binder: Binder;
   readonly v3: Client<typeof RpcbprogV3>;
+  readonly instances: Client<typeof OnceBinderProgV1>;
   readonly errors: StoreError[];
 }
 
@@ -65,8 +105,9 @@ async function startBinder(prefix: string, options: BinderOptions = {}): Promise
   binders.push(binder);
   const tcp = (await binder.listen("tcp://127.0.0.1:0")) as InetAddress;
   const v3 = createClient(RpcbprogV3, `tcp://127.0.0.1:${tcp.port}`, { timeoutMs: 10_000 });
-  clients.push(v3);
-  return { binder, v3, errors };
+  const instances = createClient(OnceBinderProgV1, `tcp://127.0.0.1:${tcp.port}`, { timeoutMs: 10_000 });
+  clients.push(v3, instances);
+  return { binder, v3, instances, errors };
 }
 
 function rpcb(version: number, netid: string, address: string) {
@@ -197,6 +238,108 @@ describe("binders sharing through etcd", () => {
     );
     a.binder.instances.remove(record.id);
     await eventually("removal on B", 5000, () => b.binder.instances.get(record.id) === undefined);
+  });
+
+  test("REGISTER, RENEW and UNREGISTER are answered once etcd holds the change", async () => {
+    const prefix = newPrefix();
+    // The binder reaches etcd through a proxy that holds each request 150 ms: an answer that
+    // did not wait for etcd would come before etcd has the change; the test asks etcd directly.
+    const slow = await delayingProxy(new URL(etcd.url), 150);
+    const a = await startBinder(prefix, {
+      healthIntervalMs: 0,
+      share: { etcd: { endpoints: [slow.url], prefix, leaseTtlMs: LEASE_MS } },
+    });
+    const kv = new EtcdClient({ endpoints: [etcd.url], requestTimeoutMs: 5000 });
+    const inEtcd = async (id: string) => (await kv.range(`${prefix}instances/${id}`)).kvs[0];
+    for (let i = 0; i < 5; i++) {
+      const res = await a.instances.register({
+        name: "kv",
+        prog: P,
+        vers: 1,
+        netid: "tcp",
+        addr: `127.0.0.1.16.${i}`,
+        metadata: [],
+        lease_ms: 60_000,
+      });
+      assert.ok(res.status === InstanceStatus.INSTANCE_OK);
+      // Asked at once, not eventually: the answer waited for the write.
+      const held = await inEtcd(res.instance.id);
+      assert.ok(held !== undefined, `REGISTER ${i} answered before etcd held it`);
+      assert.equal(JSON.parse(held.value).address, `127.0.0.1.16.${i}`);
+      const leaseBefore = JSON.parse(held.value).leaseExpiresAt;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(await a.instances.renew(res.instance.id), InstanceStatus.INSTANCE_OK);
+      const renewed = JSON.parse((await inEtcd(res.instance.id)).value).leaseExpiresAt;
+      assert.ok(renewed > leaseBefore, `RENEW ${i} answered before etcd held it`);
+      assert.equal(await a.instances.unregister(res.instance.id), InstanceStatus.INSTANCE_OK);
+      assert.equal(await inEtcd(res.instance.id), undefined, `UNREGISTER ${i} answered before etcd lost it`);
+    }
+    assert.deepEqual(a.errors, []);
+  });
+
+  test("health checks of a shared instance write to etcd only when its state changes", async () => {
+    const prefix = newPrefix();
+    let answering = true;
+    const probes = [0, 0];
+    const told: string[][] = [[], []];
+    const binderWith = async (n: number) => {
+      const x = await startBinder(prefix, {
+        healthIntervalMs: 30,
+        healthTimeoutMs: 30,
+        maxMisses: 3,
+        probe: async () => {
+          probes[n]++;
+          return answering;
+        },
+      });
+      x.binder.instances.subscribe((c: InstanceChange) =>
+        told[n].push(
+          c.type === "remove" ? `remove ${c.reason}` : `${c.type} ${c.instance.state} ${c.instance.misses}`,
+        ),
+      );
+      return x;
+    };
+    const a = await binderWith(0);
+    const b = await binderWith(1);
+    const res = await a.instances.register({
+      name: "kv",
+      prog: P,
+      vers: 1,
+      netid: "tcp",
+      addr: "127.0.0.1.17.1",
+      metadata: [],
+      lease_ms: 0,
+    });
+    assert.ok(res.status === InstanceStatus.INSTANCE_OK);
+    const id = res.instance.id;
+    await eventually("instance on B", 5000, () => b.binder.instances.get(id) !== undefined);
+    const kv = new EtcdClient({ endpoints: [etcd.url], requestTimeoutMs: 5000 });
+    const key = `${prefix}instances/${id}`;
+    const written = (await kv.range(key)).kvs[0].modRevision;
+
+    // Alive: every binder probes it many times, and etcd is not written.
+    const from = [...probes];
+    await eventually("ten probes answered on each binder", 10_000, () =>
+      probes.every((n, i) => n - from[i] >= 10),
+    );
+    assert.equal((await kv.range(key)).kvs[0].modRevision, written, "a health answer wrote to etcd");
+    assert.deepEqual(told, [["add alive 0"], []]);
+
+    // Dead for everyone: suspect once, then removed; the misses in between are not written.
+    answering = false;
+    await eventually("removed from A and B", 10_000, () => {
+      return a.binder.instances.get(id) === undefined && b.binder.instances.get(id) === undefined;
+    });
+    assert.equal((await kv.range(key)).kvs.length, 0);
+    for (const [n, changes] of told.entries()) {
+      const after = n === 0 ? changes.slice(1) : changes;
+      assert.ok(after.length <= 2, `binder ${n} emitted ${after.join(", ")}`);
+      assert.ok(
+        after.every((c) => c === "update suspect 1" || c === "remove unhealthy"),
+        `binder ${n} emitted ${after.join(", ")}`,
+      );
+    }
+    assert.deepEqual([...a.errors, ...b.errors], []);
   });
 
   test("with a state file too: a binder restarted within its lease takes its registrations back and keeps them", async () => {

@@ -208,6 +208,63 @@ describe("the change feed", () => {
     assert.deepEqual([missed.instance.state, missed.instance.misses], ["suspect", 1]);
   });
 
+  test("health answers and misses are emitted only when the state changes; the rest stays in this table", () => {
+    const { t, clock } = table();
+    const told: string[] = [];
+    t.subscribe((c) =>
+      told.push(
+        c.type === "remove" ? `remove ${c.reason}` : `${c.type} ${c.instance.state} ${c.instance.misses}`,
+      ),
+    );
+    const replica = new InstanceTable();
+    t.subscribe((c) => replica.apply(c));
+    t.register(instance());
+    for (let i = 1; i <= 3; i++) {
+      clock.now += 100;
+      assert.equal(t.markAlive("id-1")?.lastSeenAt, 1_000_000 + 100 * i);
+    }
+    assert.deepEqual(told, ["add alive 0"], "answers from an instance alive already: none emitted");
+    assert.equal(t.get("id-1")?.lastSeenAt, 1_000_300, "seen here");
+    assert.equal(
+      replica.get("id-1")?.lastSeenAt,
+      1_000_000,
+      "the replica holds the last change it was told of",
+    );
+    assert.equal(t.markMissed("id-1", 3), "suspect");
+    assert.equal(t.markMissed("id-1", 3), "suspect");
+    assert.deepEqual([t.get("id-1")?.state, t.get("id-1")?.misses], ["suspect", 2], "counted here");
+    assert.deepEqual([replica.get("id-1")?.state, replica.get("id-1")?.misses], ["suspect", 1]);
+    clock.now += 100;
+    t.markAlive("id-1");
+    assert.deepEqual([replica.get("id-1")?.state, replica.get("id-1")?.lastSeenAt], ["alive", 1_000_400]);
+    t.markMissed("id-1", 3);
+    t.markMissed("id-1", 3);
+    assert.equal(t.markMissed("id-1", 3), "removed");
+    assert.deepEqual(told, [
+      "add alive 0",
+      "update suspect 1", // alive to suspect
+      "update alive 0", // suspect to alive
+      "update suspect 1",
+      "remove unhealthy", // the third miss in a row
+    ]);
+    assert.equal(replica.size, 0);
+  });
+
+  test("an instance renewed is emitted every time: its lease runs on every binder", () => {
+    const { t, clock } = table();
+    const told: InstanceChange[] = [];
+    t.subscribe((c) => told.push(c));
+    t.register(instance({ leaseMs: 1000 }));
+    clock.now += 10;
+    t.renew("id-1");
+    clock.now += 10;
+    t.renew("id-1");
+    assert.deepEqual(
+      told.map((c) => (c.type === "remove" ? c.type : `${c.type} ${c.instance.leaseExpiresAt}`)),
+      ["add 1001000", "update 1001010", "update 1001020"],
+    );
+  });
+
   test("unsubscribing stops the listener; a listener that throws stops neither the change nor the others", () => {
     const errors: unknown[] = [];
     const t = new InstanceTable({ onListenerError: (e) => errors.push(e) });

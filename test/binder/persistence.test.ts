@@ -14,6 +14,8 @@ import { createClient, createServer, type InetAddress, type Server, silentLogger
 import {
   createBinder,
   isStoreError,
+  OnceBinderProgV1,
+  onceBinderProt,
   PmapProgV2,
   type Registration,
   Registry,
@@ -184,6 +186,53 @@ describe("the state file, in one process", () => {
       await second.close();
     }
     assert.equal(existsSync(`${file}.tmp`), false);
+  });
+
+  test("REGISTER is answered once the file holds the instance; health answers do not rewrite the file", async () => {
+    const file = join(dir, "instances.json");
+    let probes = 0;
+    const binder = createBinder({
+      stateFile: file,
+      healthIntervalMs: 20,
+      probe: async () => {
+        probes++;
+        return true;
+      },
+      server: { logger: silentLogger },
+    });
+    const tcp = (await binder.listen("tcp://127.0.0.1:0")) as InetAddress;
+    const c = createClient(OnceBinderProgV1, `tcp://127.0.0.1:${tcp.port}`, { timeoutMs: 5000 });
+    try {
+      const res = await c.register({
+        name: "kv",
+        prog: P,
+        vers: 1,
+        netid: "tcp",
+        addr: "127.0.0.1.7.9",
+        metadata: [],
+        lease_ms: 0,
+      });
+      assert.ok(res.status === onceBinderProt.InstanceStatus.INSTANCE_OK);
+      const keys = () =>
+        readStateFile(file)
+          ?.get("instances")
+          ?.map((e) => e.key);
+      assert.deepEqual(keys(), [res.instance.id], "in the file when REGISTER is answered");
+      const savedAt = JSON.parse(readFileSync(file, "utf8")).savedAt;
+      const deadline = Date.now() + 10_000;
+      while (probes < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(probes >= 10, `${probes} probes`);
+      assert.equal(
+        JSON.parse(readFileSync(file, "utf8")).savedAt,
+        savedAt,
+        "rewritten after a health answer",
+      );
+      assert.equal(await c.unregister(res.instance.id), onceBinderProt.InstanceStatus.INSTANCE_OK);
+      assert.deepEqual(keys(), [], "out of the file when UNREGISTER is answered");
+    } finally {
+      c.$destroy();
+      await binder.close();
+    }
   });
 
   test("a torn temporary file left by a crash mid-write is removed and the last whole snapshot loaded", async () => {

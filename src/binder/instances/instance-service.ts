@@ -37,6 +37,16 @@ export interface InstanceServiceOptions extends AuthorizationOptions {
   readonly maxLeaseMs: number;
   /** This host's interfaces, for merging wildcard addresses in LIST. Default os.networkInterfaces. */
   readonly interfaces?: () => InterfaceList;
+  /**
+   * Resolves once the change just made to instance `id` is kept where the
+   * binder keeps its state (the state file, etcd): REGISTER, RENEW and
+   * UNREGISTER answer after it, as SET and UNSET do, so that an instance
+   * whose REGISTER was answered is in the file and in etcd. Its boolean is
+   * not looked at: an instance's record is last-wins, and one that etcd
+   * could not take stays here (the failure goes to the binder's
+   * onStoreError). Default: none (memory only), they answer at once.
+   */
+  readonly settled?: (id: string) => Promise<boolean>;
 }
 
 /**
@@ -60,6 +70,9 @@ export function instanceService(
   };
   const mayChange = (record: InstanceRecord, caller: string) =>
     caller === SUPERUSER || record.owner === caller;
+  /** `answer` once the change to `id` is kept, when the binder keeps its state anywhere. */
+  const once = <T>(id: string, answer: T): T | Promise<T> =>
+    options.settled === undefined ? answer : options.settled(id).then(() => answer);
   const listed = (records: readonly InstanceRecord[], ctx: CallContext): ListRes => {
     const now = table.now();
     const budget = ctx.peer.protocol === "udp" ? UDP_LIST_BUDGET_BYTES : Number.POSITIVE_INFINITY;
@@ -75,7 +88,7 @@ export function instanceService(
     return { instances, truncated: instances.length < records.length };
   };
   return {
-    register: (args: RegisterArgs, ctx: CallContext): RegisterRes => {
+    register: (args: RegisterArgs, ctx: CallContext): RegisterRes | Promise<RegisterRes> => {
       const caller = owner(ctx);
       const address = checkedAddress(args, ctx.peer);
       const metadata = metadataRecord(args.metadata);
@@ -94,7 +107,10 @@ export function instanceService(
         leaseMs,
       });
       if (record === undefined) return { status: InstanceStatus.INSTANCE_TABLE_FULL };
-      return { status: InstanceStatus.INSTANCE_OK, instance: { id: record.id, lease_ms: record.leaseMs } };
+      return once(record.id, {
+        status: InstanceStatus.INSTANCE_OK,
+        instance: { id: record.id, lease_ms: record.leaseMs },
+      });
     },
     renew: (id: string, ctx: CallContext) => {
       const caller = owner(ctx);
@@ -102,7 +118,7 @@ export function instanceService(
       if (record === undefined) return InstanceStatus.INSTANCE_UNKNOWN;
       if (!mayChange(record, caller)) return InstanceStatus.INSTANCE_NOT_OWNER;
       table.renew(id);
-      return InstanceStatus.INSTANCE_OK;
+      return once(id, InstanceStatus.INSTANCE_OK);
     },
     unregister: (id: string, ctx: CallContext) => {
       const caller = owner(ctx);
@@ -110,7 +126,7 @@ export function instanceService(
       if (record === undefined) return InstanceStatus.INSTANCE_UNKNOWN;
       if (!mayChange(record, caller)) return InstanceStatus.INSTANCE_NOT_OWNER;
       table.remove(id, "unregistered");
-      return InstanceStatus.INSTANCE_OK;
+      return once(id, InstanceStatus.INSTANCE_OK);
     },
     list: (args, ctx) => {
       const filter: InstanceFilter = {

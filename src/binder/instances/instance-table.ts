@@ -3,10 +3,18 @@
  * frozen and replaced on every change, so a snapshot or an emitted change
  * never changes under its holder.
  *
- * Built to be replicated: every add, update and remove is emitted to the
- * subscribers after it is made; `apply` makes a change that came from
- * elsewhere (another binder, a file) without emitting it again; `snapshot`
- * and `load` copy the whole table out and in.
+ * Built to be replicated: every add and remove, and every update that
+ * changes what the other binders must know (a renewal, a change of state
+ * between alive and suspect), is emitted to the subscribers after it is
+ * made; `apply` makes a change that came from elsewhere (another binder, a
+ * file) without emitting it again; `snapshot` and `load` copy the whole
+ * table out and in.
+ *
+ * What only this binder's health checks learn is kept here and not
+ * emitted: an answer from an instance already alive (its `lastSeenAt`),
+ * and misses after the first (the count, while it stays suspect). Each
+ * answer used to be one write to the state file and to etcd; now a healthy
+ * instance costs none, and a failing one two (suspect, then removed).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -133,17 +141,23 @@ export class InstanceTable {
     });
   }
 
-  /** A health check answered: alive, no misses, seen now. Undefined for an unknown id. */
+  /**
+   * A health check answered: alive, no misses, seen now. Emitted only when
+   * the instance was suspect; an answer from one already alive changes its
+   * `lastSeenAt` here only. Undefined for an unknown id.
+   */
   markAlive(id: string): InstanceRecord | undefined {
     const r = this.#byId.get(id);
     if (r === undefined) return undefined;
-    return this.#update({ ...r, state: "alive", misses: 0, lastSeenAt: this.now() });
+    const record: InstanceRecord = { ...r, state: "alive", misses: 0, lastSeenAt: this.now() };
+    return r.state === "alive" && r.misses === 0 ? this.#keep(record) : this.#update(record);
   }
 
   /**
    * A health check missed: one more miss in a row, and the instance is
-   * suspect; at `maxMisses` it is removed (reason `unhealthy`). Undefined
-   * for an unknown id.
+   * suspect; at `maxMisses` it is removed (reason `unhealthy`). Emitted when
+   * it becomes suspect and when it is removed; the misses counted in
+   * between are kept here only. Undefined for an unknown id.
    */
   markMissed(id: string, maxMisses: number): MissOutcome | undefined {
     const r = this.#byId.get(id);
@@ -153,7 +167,9 @@ export class InstanceTable {
       this.remove(id, "unhealthy");
       return "removed";
     }
-    this.#update({ ...r, state: "suspect", misses });
+    const record: InstanceRecord = { ...r, state: "suspect", misses };
+    if (r.state === "suspect") this.#keep(record);
+    else this.#update(record);
     return "suspect";
   }
 
@@ -224,10 +240,16 @@ export class InstanceTable {
   }
 
   #update(record: InstanceRecord): InstanceRecord {
+    const frozen = this.#keep(record);
+    this.#emit({ type: "update", instance: frozen });
+    return frozen;
+  }
+
+  /** Replaces a record without emitting: what only this binder needs to know. */
+  #keep(record: InstanceRecord): InstanceRecord {
     const frozen = freeze(record);
     // Map.set on an existing key keeps its place: the registration order stays.
     this.#byId.set(frozen.id, frozen);
-    this.#emit({ type: "update", instance: frozen });
     return frozen;
   }
 

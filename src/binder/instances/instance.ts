@@ -30,11 +30,15 @@ export interface InstanceRecord {
   readonly owner: string;
   /** `suspect` after a missed health check, `alive` after an answer or a renewal. */
   readonly state: InstanceState;
-  /** Health checks missed in a row. */
+  /** Health checks missed in a row (a replica holds the count told with the change to suspect). */
   readonly misses: number;
   /** When it was registered. */
   readonly registeredAt: number;
-  /** When it last answered a health check, renewed, or registered. */
+  /**
+   * When it last answered a health check, renewed, or registered. Health
+   * answers that change nothing else are this binder's own: a replica holds
+   * the time of the last change it was told of.
+   */
   readonly lastSeenAt: number;
   /** The lease granted, in ms; 0: no lease (health checks only). */
   readonly leaseMs: number;
@@ -48,8 +52,8 @@ export type RemovalReason = "unregistered" | "unhealthy" | "lease-expired";
 /**
  * One change to an instance table, as its change feed emits it and as
  * `apply` takes it from elsewhere. `update` carries the whole new record
- * (a health check answered, a miss, a renewal), so applying it needs no
- * earlier state.
+ * (a renewal, a change of state between alive and suspect), so applying
+ * it needs no earlier state.
  */
 export type InstanceChange =
   | { readonly type: "add"; readonly instance: InstanceRecord }
