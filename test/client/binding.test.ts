@@ -218,6 +218,33 @@ describe("a client bound through a resolver", () => {
     await client.$close();
   });
 
+  test("a server that answers PROG_UNAVAIL (it no longer serves the program) is left out, and the call goes on", async () => {
+    const other = createServer({ logger: silentLogger }).addProgram(
+      { ...DateProgV1, program: 0x2000_0fee },
+      { now: () => 0n },
+    );
+    started.push(other);
+    const wrong = await other.listen("tcp://127.0.0.1:0");
+    const [right] = await servers(1);
+    let asked = 0;
+    const resolver: Resolver = {
+      async resolve() {
+        asked++;
+        return [{ address: wrong }, { address: right }];
+      },
+    };
+    const client = createClient(DateProgV2, "tcp://", { resolver, failedServerMs: 60_000 });
+    for (let i = 0; i < 4; i++) assert.equal(typeof (await client.now()), "bigint");
+    const bound = (client.$channel as unknown as { endpoints: Endpoint[] }).endpoints;
+    assert.deepEqual(
+      bound.map((e) => e.address),
+      [right],
+      "the server without the program is no longer chosen",
+    );
+    assert.ok(asked >= 2, "it bound again after PROG_UNAVAIL");
+    await client.$close();
+  });
+
   test("a resolver's failure is the call's error, with the call named", async () => {
     const resolver: Resolver = {
       resolve: async (q) => {
