@@ -143,6 +143,8 @@ export interface BoundProcedure<Args, Result> extends CallTarget {
   readonly semantics?: Semantics;
   /** Running it twice has the effect of running it once (withSemantics). */
   readonly idempotent?: boolean;
+  /** An exactly-once call sent again after the client's restart: the sequence it had (`client.$resume`). */
+  readonly resumeSequence?: bigint;
 }
 
 /** One call waiting for its reply; also the OutgoingCall its credentials are written for. */
@@ -342,6 +344,8 @@ export class Channel implements CallChannel {
       (this.transport.kind === "datagram" ? "at-least-once" : "maybe");
     call.semantics = semantics;
     call.retransmits = retransmits(semantics);
+    // A call resumed after the client's restart keeps its identity (session-file.ts).
+    if (target.resumeSequence !== undefined) call.sequence = target.resumeSequence;
     call.inSession = !control && (this.#sessionAlways || needsSession(semantics));
     if (call.inSession && this.#peer === undefined) {
       // Whether the server speaks the session flavor is not known yet: ask, then encode.
@@ -430,8 +434,10 @@ export class Channel implements CallChannel {
     w.reset();
     if (transport.headroomBytes > 0) w.writeUnsignedInt(0); // the record mark goes here
     let refused: RpcError | undefined;
+    let argsAt = 0;
     try {
       writeCallHeader(w, call, auth);
+      argsAt = w.length;
       target.args.encode(w, args);
       call.chunks = w.detach();
       call.length = w.length;
@@ -449,6 +455,22 @@ export class Channel implements CallChannel {
       refused = new RpcError("BAD_ARGS", `${target.label}: ${detail}`, { cause: error, call: target });
     }
     if (refused !== undefined && call.sequence !== 0n) this.session.end(call.sequence);
+    else if (
+      call.semantics === "exactly-once" &&
+      call.sequence !== 0n &&
+      target.resumeSequence === undefined &&
+      this.session.keepsArguments
+    ) {
+      // Logged before its first send, so that a restarted client can send it again (session-file.ts).
+      const message = call.chunks.length === 1 ? call.chunks[0] : Buffer.concat(call.chunks);
+      this.session.prepared({
+        sequence: call.sequence,
+        program: call.program,
+        version: call.version,
+        procedure: call.procedure,
+        args: message.subarray(argsAt, call.length),
+      });
+    }
     return refused;
   }
 

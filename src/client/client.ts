@@ -13,6 +13,7 @@ import {
   parseAddress,
   type StreamTransportOptions,
 } from "../transport/index.js";
+import type { XdrCodec } from "../xdr/index.js";
 import {
   type BoundProcedure,
   type CallChannel,
@@ -21,6 +22,7 @@ import {
   type ChannelOptions,
 } from "./channel.js";
 import { type BindingOptions, ResolvingChannel } from "./resolving-channel.js";
+import type { ResumableCall } from "./session.js";
 
 /**
  * Options of createClient and createChannel: the channel's, its transport's,
@@ -49,6 +51,15 @@ export interface ClientControls {
   $close(): Promise<void>;
   /** Fails calls in flight with CLIENT_CLOSED and closes the channel now. */
   $destroy(): void;
+  /**
+   * Sends again an exactly-once call that an earlier incarnation of this
+   * client left unfinished (`session.unfinished()` of a session file), with
+   * its original sequence, and resolves with its result: the server answers
+   * from its completion record if the call ran, or runs it now, once. The
+   * client's channel must use that session. Rejects with a TypeError for a
+   * call of another program version.
+   */
+  $resume(call: ResumableCall, options?: CallOptions): Promise<unknown>;
 }
 
 /** A typed client of one program version. */
@@ -120,6 +131,8 @@ export function createClient<D extends ProgramVersionDescriptor>(
     $channel: channel,
     $close: () => channel.close(),
     $destroy: () => channel.destroy(),
+    $resume: (call: ResumableCall, callOptions?: CallOptions) =>
+      resume(descriptor, channel, call, callOptions),
   };
   for (const [method, procedure] of Object.entries(descriptor.procedures)) {
     const bound = bindProcedure(descriptor, procedure);
@@ -127,6 +140,38 @@ export function createClient<D extends ProgramVersionDescriptor>(
       channel.call(bound, args ?? null, callOptions);
   }
   return client as Client<D>;
+}
+
+/** The arguments of a resumed call: already XDR, written as they are (a multiple of 4 bytes). */
+const resumedArgs: XdrCodec<Uint8Array> = {
+  name: "resumed arguments",
+  encode: (w, v) => w.writeFixedOpaque(v, v.length),
+  decode: () => {
+    throw new TypeError("resumed arguments are only written");
+  },
+};
+
+function resume(
+  descriptor: ProgramVersionDescriptor,
+  channel: CallChannel,
+  call: ResumableCall,
+  options: CallOptions | undefined,
+): Promise<unknown> {
+  const procedure = Object.values(descriptor.procedures).find((p) => p.number === call.procedure);
+  if (call.program !== descriptor.program || call.version !== descriptor.version || procedure === undefined) {
+    return Promise.reject(
+      new TypeError(
+        `$resume: call ${call.sequence} is of program ${call.program} v${call.version} procedure ${call.procedure}, not a procedure of ${descriptor.programName} v${descriptor.version}`,
+      ),
+    );
+  }
+  const bound: BoundProcedure<Uint8Array, unknown> = {
+    ...bindProcedure(descriptor, procedure),
+    args: resumedArgs,
+    semantics: "exactly-once",
+    resumeSequence: call.sequence,
+  };
+  return channel.call(bound, call.args, { ...options, semantics: "exactly-once" });
 }
 
 /** A procedure with its program and version, ready for Channel.call. */

@@ -53,6 +53,13 @@ export {
   ClientSession,
   createSession,
   defaultSession,
+  type ResumableCall,
   type SessionCallLog,
   type SessionOptions,
 } from "./session.js";
+export {
+  FileSession,
+  openSession,
+  SESSION_FILE_DEFAULTS,
+  type SessionFileOptions,
+} from "./session-file.js";

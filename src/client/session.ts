@@ -30,12 +30,31 @@ export interface SessionOptions {
    * the servers kill what the previous incarnation left running.
    */
   readonly exterminationLog?: string | ({ readonly path: string } & ExterminationLogOptions);
+  /**
+   * Exactly-once calls an earlier incarnation started and did not see end
+   * (read from a session file, session-file.ts): they stay outstanding, so
+   * that first_incomplete does not pass them and servers keep their
+   * records, until they are resumed (`client.$resume`) or given up (`end`).
+   */
+  readonly unfinished?: readonly ResumableCall[];
+}
+
+/** An exactly-once call as a session file keeps it: enough to send it again, with its identity, after a restart. */
+export interface ResumableCall {
+  readonly sequence: bigint;
+  readonly program: number;
+  readonly version: number;
+  readonly procedure: number;
+  /** The XDR of its arguments. */
+  readonly args: Uint8Array;
 }
 
 /** Told when a call that needs an identity starts and ends: a durable log keeps these to survive restarts. */
 export interface SessionCallLog {
   started(sequence: bigint, call: { program: number; version: number; procedure: number }): void;
   ended(sequence: bigint): void;
+  /** An exactly-once call, encoded and about to be sent for the first time: its arguments, to resume it after a restart. */
+  prepared?(call: ResumableCall): void;
 }
 
 /** A client's identity and the sequence numbers of its calls. */
@@ -45,6 +64,7 @@ export class ClientSession {
   #low: bigint;
   readonly #outstanding = new Set<bigint>();
   #log: SessionCallLog | undefined;
+  readonly #unfinished = new Map<bigint, ResumableCall>();
   readonly #reincarnation: { readonly graceMs: number } | undefined;
   readonly #exterminationLog: ExterminationLog | undefined;
 
@@ -56,6 +76,13 @@ export class ClientSession {
     if (this.identity.clientId.length !== 16) throw new RangeError("a session client id is 16 bytes");
     this.#next = options.firstSequence ?? 1n;
     this.#low = this.#next;
+    for (const call of options.unfinished ?? []) {
+      if (call.sequence >= this.#next)
+        throw new RangeError("an unfinished call's sequence must be below firstSequence");
+      this.#unfinished.set(call.sequence, call);
+      this.#outstanding.add(call.sequence);
+      if (call.sequence < this.#low) this.#low = call.sequence;
+    }
     const reincarnation = options.reincarnation ?? {};
     this.#reincarnation =
       reincarnation === false || this.identity.epoch <= 1n
@@ -100,6 +127,21 @@ export class ClientSession {
     return this.#outstanding.size;
   }
 
+  /** The exactly-once calls an earlier incarnation left unfinished and nobody resumed or ended yet, oldest first. */
+  unfinished(): ResumableCall[] {
+    return [...this.#unfinished.values()];
+  }
+
+  /** Whether the log keeps exactly-once calls' arguments (the channel then hands them to `prepared`). */
+  get keepsArguments(): boolean {
+    return this.#log?.prepared !== undefined;
+  }
+
+  /** An exactly-once call is about to be sent for the first time: the log keeps its arguments. */
+  prepared(call: ResumableCall): void {
+    this.#log?.prepared?.(call);
+  }
+
   /** Where starts and ends are written (a file-backed log for exactly-once across restarts). */
   setLog(log: SessionCallLog | undefined): void {
     this.#log = log;
@@ -117,6 +159,7 @@ export class ClientSession {
   /** A numbered call has ended: its reply came, or it failed for good. */
   end(sequence: bigint): void {
     if (!this.#outstanding.delete(sequence)) return;
+    this.#unfinished.delete(sequence);
     this.#log?.ended(sequence);
     this.#exterminationLog?.ended(sequence);
     while (this.#low < this.#next && !this.#outstanding.has(this.#low)) this.#low++;
