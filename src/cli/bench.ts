@@ -24,6 +24,13 @@ Suites:
         once-rpc's client and a C client (libtirpc; hand-encoded calls when
         in flight). Runs rpcbind on port 111 itself: needs root, rpcbind,
         gcc and libtirpc's headers, and port 111 free
+  semantics
+        calls/s, p50 and p99 of a non-idempotent counter (4-byte ADD) under
+        maybe, at-least-once, at-most-once (session + reply cache) and
+        exactly-once (a SQLite completion record per call, synchronous full
+        and normal), each against maybe, over TCP (and UDP), one call at a
+        time and 64 in flight; then the completion store alone, records/s,
+        beside the disk's fdatasync (exactly-once needs better-sqlite3)
 
 Options:
       --samples N   timed rounds per row; the median is reported (default 15, 5 with --quick)
@@ -37,6 +44,7 @@ Examples (in a checkout):
   npm run bench:setup        install and build bench/ (after npm run build)
   npm run bench              build, set up and run 'once bench xdr'
   once bench rpc --quick     a smoke run of the RPC suite (under 10 s)
+  once bench semantics --quick  a smoke run of the call-semantics suite (under 15 s)
   once bench xdr --samples 30
 
 What is measured, and how: docs/benchmarks.md.
@@ -53,6 +61,7 @@ const SUITES = {
   xdr: { file: "xdr.js", run: "runXdrBench" },
   rpc: { file: "rpc.js", run: "runRpcBench" },
   binder: { file: "binder.js", run: "runBinderBench" },
+  semantics: { file: "semantics.js", run: "runSemanticsBench" },
 } as const;
 
 type SuiteName = keyof typeof SUITES;
