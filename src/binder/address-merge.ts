@@ -58,6 +58,11 @@ export function cachedInterfaces(
  *   contains the hint (`hint`, when it is of the caller's family, else the
  *   caller's address), or failing that the first interface of that family,
  *   preferring one that is not loopback; the port stays the registered one.
+ *
+ * The addresses and netmasks of `interfaces` are parsed once per list
+ * object and remembered while it lives, so a list must not be changed in
+ * place once given (a list from {@link cachedInterfaces} is answered for a
+ * second and parsed once).
  */
 export function mergeAddress(
   caller: Peer,
@@ -83,22 +88,47 @@ export function mergeAddress(
   const service = parseUniversalAddress(registered, netid);
   if (service === undefined || service.protocol === "unix") return undefined;
   const family = hintBytes.length === 4 ? "IPv4" : "IPv6";
-  let best: NetworkInterfaceInfo | undefined;
-  for (const list of Object.values(interfaces)) {
-    for (const entry of list ?? []) {
-      if (entry.family !== family) continue;
-      const address = ipBytes(entry.address);
-      const mask = ipBytes(entry.netmask);
-      if (address === undefined || mask === undefined || address.length !== hintBytes.length) continue;
-      if (address.every((b, i) => (b & mask[i]) === (hintBytes[i] & mask[i]))) {
-        return formatMerged(address, service.port);
-      }
-      // Remember the first candidate, preferring an interface that is not loopback.
-      if (best === undefined || (best.internal && !entry.internal)) best = entry;
+  let best: ParsedInterface | undefined;
+  for (const entry of parsedInterfaces(interfaces)) {
+    if (entry.family !== family || entry.address.length !== hintBytes.length) continue;
+    const { address, mask } = entry;
+    if (address.every((b, i) => (b & mask[i]) === (hintBytes[i] & mask[i]))) {
+      return formatMerged(address, service.port);
     }
+    // Remember the first candidate, preferring an interface that is not loopback.
+    if (best === undefined || (best.internal && !entry.internal)) best = entry;
   }
   if (best === undefined) return undefined;
-  return formatMerged(ipBytes(best.address) as number[], service.port);
+  return formatMerged(best.address, service.port);
+}
+
+/** An interface with its address and netmask as bytes. */
+interface ParsedInterface {
+  readonly family: string;
+  readonly address: number[];
+  readonly mask: number[];
+  readonly internal: boolean;
+}
+
+/** The parsed form of each list of interfaces seen, while the list lives (a cached list is asked for again and again). */
+const parsedLists = new WeakMap<InterfaceList, readonly ParsedInterface[]>();
+
+/** The interfaces of `list` whose address and netmask parse, in its order; parsed once per list object. */
+function parsedInterfaces(list: InterfaceList): readonly ParsedInterface[] {
+  let parsed = parsedLists.get(list);
+  if (parsed !== undefined) return parsed;
+  const out: ParsedInterface[] = [];
+  for (const entries of Object.values(list)) {
+    for (const entry of entries ?? []) {
+      const address = ipBytes(entry.address);
+      const mask = ipBytes(entry.netmask);
+      if (address === undefined || mask === undefined) continue;
+      out.push({ family: entry.family, address, mask, internal: entry.internal });
+    }
+  }
+  parsed = out;
+  parsedLists.set(list, parsed);
+  return parsed;
 }
 
 function ipBytes(host: string): number[] | undefined {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createClient, type InetAddress, silentLogger } from "once-rpc";
 import { type Binder, createBinder, type InterfaceList, OnceBinderProgV1, RpcbprogV3 } from "once-rpc/binder";
-import { cachedInterfaces } from "../../src/binder/address-merge.js";
+import { cachedInterfaces, mergeAddress } from "../../src/binder/address-merge.js";
 
 const P = 0x2000_0b40;
 
@@ -55,6 +55,68 @@ test("cachedInterfaces: 0 lists on every call", () => {
   cached();
   cached();
   assert.equal(reads, 2);
+});
+
+/** Loopback, a LAN and an IPv6 network, in the shape os.networkInterfaces gives them. */
+const HOST: InterfaceList = {
+  lo: [
+    {
+      address: "127.0.0.1",
+      netmask: "255.0.0.0",
+      family: "IPv4",
+      internal: true,
+      mac: "",
+      cidr: "127.0.0.1/8",
+    },
+    {
+      address: "::1",
+      netmask: "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+      family: "IPv6",
+      internal: true,
+      mac: "",
+      cidr: "::1/128",
+      scopeid: 0,
+    },
+  ],
+  eth0: [
+    {
+      address: "10.0.0.1",
+      netmask: "255.255.255.0",
+      family: "IPv4",
+      internal: false,
+      mac: "",
+      cidr: "10.0.0.1/24",
+    },
+    {
+      address: "fd00::2",
+      netmask: "ffff:ffff:ffff:ffff::",
+      family: "IPv6",
+      internal: false,
+      mac: "",
+      cidr: "fd00::2/64",
+      scopeid: 0,
+    },
+  ],
+};
+
+test("mergeAddress: the interface on the caller's network, or the hint's; else the first that is not loopback", () => {
+  const tcp = (host: string) => ({ protocol: "tcp" as const, host, port: 999 });
+  // The same list object twice (parsed once) and a copy (parsed again) answer alike.
+  for (const list of [HOST, HOST, structuredClone(HOST)]) {
+    assert.equal(mergeAddress(tcp("127.0.0.5"), "0.0.0.0.4.1", "tcp", "", list), "127.0.0.1.4.1");
+    assert.equal(mergeAddress(tcp("10.0.0.77"), "0.0.0.0.4.1", "tcp", "", list), "10.0.0.1.4.1");
+    assert.equal(
+      mergeAddress(tcp("127.0.0.5"), "0.0.0.0.4.1", "tcp", "10.0.0.9.0.111", list),
+      "10.0.0.1.4.1",
+    );
+    assert.equal(mergeAddress(tcp("192.168.1.1"), "0.0.0.0.4.1", "tcp", "", list), "10.0.0.1.4.1");
+    assert.equal(mergeAddress(tcp("fd00::99"), "::.4.1", "tcp6", "", list), "fd00::2.4.1");
+    assert.equal(mergeAddress(tcp("::1"), "::.4.1", "tcp6", "", list), "::1.4.1");
+    assert.equal(mergeAddress(tcp("0.0.0.0"), "0.0.0.0.4.1", "tcp", "", list), "0.0.0.0.4.1");
+    assert.equal(mergeAddress({ protocol: "unix", path: "/x" }, "0.0.0.0.4.1", "tcp", "", list), undefined);
+    assert.equal(mergeAddress(tcp("127.0.0.5"), "0.0.0.0.4.1", "nope", "", list), undefined);
+  }
+  assert.equal(mergeAddress(tcp("10.0.0.77"), "0.0.0.0.4.1", "tcp", "", {}), undefined, "no interface");
 });
 
 const binders: Binder[] = [];
