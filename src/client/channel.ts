@@ -832,6 +832,12 @@ export class Channel implements CallChannel {
         call.retransmitAt = now; // a new connection (or socket), and send again
         continue;
       }
+      if (call.semantics === "exactly-once" && call.retransmits) {
+        // Nothing listens there (an ICMP refusal over UDP): the server may be restarting, and
+        // exactly-once keeps trying until the deadline — at the retransmission pace, not in a loop.
+        call.retransmitAt = now + Math.max(call.retransmitMs, this.#retransmitInitialMs);
+        continue;
+      }
       this.#fail(call, withCall(error, call.target));
     }
     if (this.#pending.size > 0) this.#arm(now);

@@ -1,0 +1,225 @@
+/**
+ * Exactly-once across crashes, with the bank of examples/bank: a
+ * non-idempotent transfer whose effects and completion record commit in one
+ * SQLite transaction (ctx.commit).
+ * - The server, a child process, is killed with SIGKILL in the middle of a
+ *   run and started again on the same file and port while the client keeps
+ *   calling and retransmitting: every transfer ran exactly once.
+ * - The client, a child process with a session file, is killed with SIGKILL
+ *   in the middle of its transfers and started again: it resumes the calls
+ *   its last run left unfinished, and every transfer it started ran exactly
+ *   once — none twice, none lost.
+ * The proof reads the bank's transfer log: one row per transfer ref.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { createClient, createSession, type SqliteDatabase, type SqliteDatabaseConstructor } from "once-rpc";
+import { Bank, createBankServer } from "../../examples/bank/bank.js";
+import { BankStat } from "../../examples/bank/gen/bank.js";
+import { repoPath } from "../support/paths.js";
+
+const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
+const SERVER = repoPath("dist/examples/bank/server.js");
+const CLIENT = repoPath("dist/examples/bank/client.js");
+const START = 1_000_000n;
+
+const dir = mkdtempSync(join(tmpdir(), "once-exactly-once-crash-"));
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts a child and collects its stdout lines; `until` resolves when a line matches. */
+function start(script: string, args: string[]) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  const lines: string[] = [];
+  let stderr = "";
+  const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
+  let partial = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.match(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    until(match: (line: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+      const seen = lines.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no ${what} from ${script} within ${timeoutMs} ms; stderr: ${stderr}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+        child.once("exit", (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`${script} exited (${code ?? signal}) before ${what}; stderr: ${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+}
+
+/** What the bank's file says: transfer rows per ref, and the balances. */
+function audit(db: SqliteDatabase): {
+  rows: number;
+  refs: number;
+  maxRunsOfARef: number;
+  maxRef: number;
+  alice: bigint;
+  bob: bigint;
+} {
+  const row = db
+    .prepare(
+      "SELECT count(*) AS rows, count(DISTINCT ref) AS refs, coalesce(max(ref), 0) AS maxRef FROM transfers",
+    )
+    .get() as { rows: number; refs: number; maxRef: number };
+  const maxRunsOfARef =
+    (db
+      .prepare("SELECT coalesce(max(c), 0) FROM (SELECT count(*) AS c FROM transfers GROUP BY ref)")
+      .pluck()
+      .get() as number) ?? 0;
+  const balance = db.prepare("SELECT balance FROM accounts WHERE name = ?").pluck().safeIntegers();
+  return { ...row, maxRunsOfARef, alice: balance.get("alice") as bigint, bob: balance.get("bob") as bigint };
+}
+
+for (const protocol of ["udp", "tcp"] as const) {
+  test(`${protocol}: the server killed with SIGKILL mid-run and started again on its file — every transfer ran exactly once`, async () => {
+    const path = join(dir, `server-${protocol}.db`);
+    let server = start(SERVER, [path]);
+    const port = Number((await server.until((l) => l.startsWith("tcp "), "its port")).split(" ")[1]);
+    const bank = createClient(Bank, `${protocol}://127.0.0.1:${port}`, {
+      session: createSession(),
+      timeoutMs: 30_000,
+      retransmitInitialMs: 100,
+      retransmitMaxMs: 400,
+    });
+    await bank.open({ name: "alice", balance: START });
+    await bank.open({ name: "bob", balance: 0n });
+    const CALLS = 600;
+    const IN_FLIGHT = 16;
+    let next = 1;
+    let done = 0;
+    let restarted: Promise<void> | undefined;
+    async function worker(): Promise<void> {
+      while (next <= CALLS) {
+        const ref = BigInt(next++);
+        const result = await bank.transfer({ from: "alice", to: "bob", amount: 1n, ref });
+        assert.equal(result.stat, BankStat.BANK_OK);
+        done++;
+        if (done === CALLS / 3 && restarted === undefined) {
+          // Calls are in flight now: some ran and were recorded, some ran halfway, some never arrived.
+          restarted = (async () => {
+            await kill9(server.child);
+            await new Promise((r) => setTimeout(r, 200));
+            server = start(SERVER, [path, String(port)]);
+            await server.until((l) => l.startsWith("tcp "), "its port after the restart");
+          })();
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    await restarted;
+    assert.equal(done, CALLS);
+    const accounts = await bank.accounts();
+    assert.deepEqual(
+      accounts.map((a) => [a.name, a.balance]),
+      [
+        ["alice", START - BigInt(CALLS)],
+        ["bob", BigInt(CALLS)],
+      ],
+    );
+    await bank.$close();
+    server.child.kill("SIGTERM");
+    await once(server.child, "exit");
+    const db = new Database(path);
+    try {
+      const a = audit(db);
+      assert.equal(a.rows, CALLS, "one transfer row per call");
+      assert.equal(a.refs, CALLS);
+      assert.equal(a.maxRunsOfARef, 1, "no call ran twice");
+      assert.equal(a.alice + a.bob, START, "the balances add up");
+    } finally {
+      db.close();
+    }
+  });
+}
+
+test("the client killed with SIGKILL mid-run and started again on its session file resumes what it left: every started transfer ran exactly once", async () => {
+  const path = join(dir, "client-restart.db");
+  const bank = createBankServer({ path });
+  const address = await bank.server.listen("tcp://127.0.0.1:0");
+  const port = (address as { port: number }).port;
+  const sessionFile = join(dir, "client.session");
+  try {
+    const first = start(CLIENT, [
+      `tcp://127.0.0.1:${port}`,
+      "--transfers",
+      "100000",
+      "--in-flight",
+      "8",
+      "--session",
+      sessionFile,
+    ]);
+    await first.until((l) => l === "done 150", "150 transfers");
+    await kill9(first.child);
+    const before = audit(bank.store.database);
+    assert.ok(before.rows >= 150);
+    const logged = readFileSync(sessionFile, "utf8");
+    assert.match(logged, /^once-session 1 [0-9a-f]{32}\nP 1\n/);
+
+    const second = start(CLIENT, [`tcp://127.0.0.1:${port}`, "--transfers", "0", "--session", sessionFile]);
+    const [code] = (await once(second.child, "exit")) as [number | null];
+    assert.equal(code, 0, second.stderr());
+    const resumed = second.lines.filter((l) => /^resumed call \d+: ok$/.test(l));
+    assert.ok(resumed.length >= 1, "calls were in flight when the client died");
+    assert.match(readFileSync(sessionFile, "utf8"), /\nP 2\n/, "the second run was epoch 2");
+
+    const a = audit(bank.store.database);
+    assert.equal(a.maxRunsOfARef, 1, "no transfer ran twice");
+    assert.equal(a.refs, a.rows);
+    assert.equal(a.maxRef, a.rows, "no transfer the first run started was lost (refs 1..n, no gap)");
+    assert.equal(a.bob, BigInt(a.rows));
+    assert.equal(a.alice + a.bob, START, "the balances add up");
+    assert.ok(second.lines.includes(`bob ${a.rows}`), "the resumed client sees the same balance");
+  } finally {
+    await bank.close();
+  }
+});
