@@ -347,6 +347,7 @@ describe("who may register", () => {
     procedure: 1,
     procedureName: "ONCE_BINDER_REGISTER",
     signal: new AbortController().signal,
+    deadline: undefined,
     session: undefined,
     semantics: "maybe",
     commit: () => {
