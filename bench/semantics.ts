@@ -77,11 +77,14 @@ interface Plan {
   readonly semantics: Semantics;
   readonly server: StoreKind;
   readonly procedure: CounterProcedure;
+  /** Every call in the session flavor, whatever its semantics needs. */
+  readonly session?: boolean;
   readonly transports: readonly ("TCP" | "UDP")[];
   readonly exactlyOnce: boolean;
 }
 
 const MAYBE = "maybe";
+const MAYBE_SESSION = "maybe, in the session flavor";
 const AT_MOST_ONCE = "at-most-once (session + reply cache)";
 const EO_FULL = 'exactly-once, SQLite "full"';
 const EO_NORMAL = 'exactly-once, SQLite "normal"';
@@ -101,6 +104,15 @@ const PLANS: readonly Plan[] = [
     semantics: "at-least-once",
     server: "none",
     procedure: "add",
+    transports: ["TCP", "UDP"],
+    exactlyOnce: false,
+  },
+  {
+    label: MAYBE_SESSION,
+    semantics: "maybe",
+    server: "none",
+    procedure: "add",
+    session: true,
     transports: ["TCP", "UDP"],
     exactlyOnce: false,
   },
@@ -216,6 +228,7 @@ export async function runSemanticsBench(options: SemanticsBenchOptions = {}): Pr
           address: transport === "TCP" ? server.tcp : server.udp,
           semantics: plan.semantics,
           procedure: plan.procedure,
+          session: plan.session ?? false,
         });
         cleanups.push(() => client.close());
         clients.set(`${plan.label} ${transport}`, client);

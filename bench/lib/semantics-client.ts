@@ -26,6 +26,8 @@ export interface SemanticsClientSpec {
   readonly address: string;
   readonly semantics: Semantics;
   readonly procedure: CounterProcedure;
+  /** Every call in the session flavor (`ChannelOptions.session`), whatever its semantics. Default false. */
+  readonly session?: boolean;
 }
 
 interface Request {
@@ -117,7 +119,7 @@ export class SemanticsClientProcess {
 /** In the child: the client, its checks, then batches on request. */
 async function runClient(spec: SemanticsClientSpec): Promise<void> {
   const send = (m: Reply) => process.send?.(m);
-  const channel = createChannel(spec.address, { semantics: spec.semantics });
+  const channel = createChannel(spec.address, { semantics: spec.semantics, session: spec.session ?? false });
   const client = createClient(CounterV1, channel);
   const method = client[spec.procedure];
   let answered = 0;
@@ -137,7 +139,10 @@ async function runClient(spec: SemanticsClientSpec): Promise<void> {
         ? ONCE_FEATURE_EXACTLY_ONCE
         : 0;
   const peer = channel.peerSession;
-  if (need !== 0 && (peer === undefined || peer === false || (peer.features & need) === 0))
+  if (
+    (need !== 0 || spec.session === true) &&
+    (peer === undefined || peer === false || (peer.features & need) !== need)
+  )
     throw new Error(`${spec.semantics} over ${spec.address}: the server does not offer it (${String(peer)})`);
   process.on("message", (request: Request) => {
     if (request.calls === 0) {
