@@ -28,6 +28,7 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   existsSync,
+  fsync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -44,9 +45,9 @@ export interface SessionFileOptions
   /**
    * When a write reaches the disk. Every line is written (write(2)) before
    * the call it describes is sent, which survives the death of the process
-   * (kill -9). "tick" (the default): one fsync per event-loop turn, after
-   * that turn's sends — a crash of the machine can lose the last turn's
-   * lines. "each": an fsync per line before the send (a disk flush per
+   * (kill -9). "tick" (the default): one fsync per event-loop turn, started
+   * after that turn's sends and run off the event loop — a crash of the
+   * machine can lose the lines of the last few milliseconds. "each": an fsync per line before the send (a disk flush per
    * exactly-once call start and end). "never": leave it to the OS.
    */
   readonly fsync?: "tick" | "each" | "never";
@@ -170,6 +171,9 @@ class SessionFileLog implements SessionCallLog {
   #fd: number;
   #bytes: number;
   #syncScheduled = false;
+  /** Descriptors with an fsync in flight, and those of them to close when it ends. */
+  readonly #syncing = new Set<number>();
+  readonly #retired = new Set<number>();
 
   constructor(
     path: string,
@@ -228,13 +232,27 @@ class SessionFileLog implements SessionCallLog {
     }
   }
 
+  /** The tick's fsync, on libuv's thread pool so the event loop does not wait for the disk. */
   #sync(): void {
     this.#syncScheduled = false;
-    if (this.#fd >= 0) fsyncSync(this.#fd);
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#syncing.add(fd);
+    fsync(fd, () => {
+      this.#syncing.delete(fd);
+      // A file replaced (compaction) or closed meanwhile is closed only now, so its number is not reused under us.
+      if (this.#retired.delete(fd)) closeSync(fd);
+    });
+  }
+
+  /** Closes `fd` now, or after its fsync in flight. */
+  #retire(fd: number): void {
+    if (this.#syncing.has(fd)) this.#retired.add(fd);
+    else closeSync(fd);
   }
 
   #compact(): void {
-    closeSync(this.#fd);
+    this.#retire(this.#fd);
     const text = this.#snapshot();
     replaceFile(this.#path, text);
     this.#bytes = Buffer.byteLength(text);
@@ -249,7 +267,7 @@ class SessionFileLog implements SessionCallLog {
   close(): void {
     if (this.#fd < 0) return;
     if (this.#fsync !== "never") fsyncSync(this.#fd);
-    closeSync(this.#fd);
+    this.#retire(this.#fd);
     this.#fd = -1;
   }
 }
