@@ -28,10 +28,11 @@ const storage = new AsyncLocalStorage<CallScope>();
 let wanted = false;
 
 /**
- * @internal Says that this process makes outgoing calls, so that handlers
- * are run inside their scope from now on. Until then a server does not use
- * AsyncLocalStorage at all: on Node 20 its first use installs promise
- * hooks, which slow every promise of the process.
+ * @internal Says that this process makes outgoing calls, so that the
+ * handlers of session calls run inside their scope from now on. Until then,
+ * and for plain calls always, a server does not use AsyncLocalStorage: on
+ * Node 20 its first use installs promise hooks, which slow every promise of
+ * the process.
  */
 export function wantCallScopes(): void {
   wanted = true;

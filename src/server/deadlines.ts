@@ -77,6 +77,11 @@ export class DeadlineQueue {
     this.#down(this.#up(i));
   }
 
+  /** The items queued, in no particular order. */
+  items(): readonly Expiring[] {
+    return [...this.#heap];
+  }
+
   /** Stops the timer and forgets every item; nothing expires any more. */
   stop(): void {
     this.#stopped = true;

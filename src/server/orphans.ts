@@ -43,7 +43,9 @@ export class CallLife implements Expiring {
   readonly sequence: bigint;
   /** Waiting for a claim until a gentle reincarnation's grace ends. */
   suspect = false;
-  /** Another run of the same call (maybe and at-least-once calls may run twice). */
+  /** Until the call ends. */
+  running = true;
+  /** Another call of the client with the same sequence: another run (maybe and at-least-once calls may run twice), or another epoch's. */
   twin: CallLife | undefined;
   readonly #registry: OrphanRegistry;
   /** Without a deadline, the call also ends with its connection (else it would never end). */
@@ -157,9 +159,8 @@ class Reincarnation implements Expiring {
   }
 }
 
-function keyOf(epoch: bigint, sequence: bigint): string {
-  return `${epoch}:${sequence}`;
-}
+/** Past this many clients known, those with no call running are forgotten. */
+const SWEEP_CLIENTS = 1024;
 
 /** The reason an orphan's signal fires with. */
 function orphanReason(why: string): RpcError {
@@ -169,10 +170,10 @@ function orphanReason(why: string): RpcError {
 /** The session calls a server runs, by client; what the control program acts on. */
 export class OrphanRegistry {
   readonly #queue = new DeadlineQueue();
-  /** Every running call that has a life. */
-  readonly #lives = new Set<CallLife>();
-  /** Calls with a sequence, by client, then by `epoch:sequence`. */
-  readonly #clients = new Map<string, Map<string, CallLife>>();
+  /** Calls with a sequence, by client, then by sequence (calls of other epochs or runs are twins). */
+  readonly #clients = new Map<string, Map<bigint, CallLife>>();
+  #running = 0;
+  #sweepAt = SWEEP_CLIENTS;
   readonly #reincarnations = new Map<string, Reincarnation>();
   readonly #maxReincarnations: number;
   readonly #maxGraceMs: number;
@@ -185,7 +186,7 @@ export class OrphanRegistry {
 
   /** Calls running now with a life (a deadline, or a sequence). */
   get running(): number {
-    return this.#lives.size;
+    return this.#running;
   }
 
   /** Calls waiting for a claim (gentle reincarnation). */
@@ -201,17 +202,22 @@ export class OrphanRegistry {
    */
   begin(session: SessionInfo, source: SignalSource, now: number): CallLife {
     const life = new CallLife(this, session, source, now);
-    this.#lives.add(life);
+    this.#running++;
     if (life.expiresAt !== Number.POSITIVE_INFINITY) this.#queue.schedule(life);
     if (life.sequence !== 0n) {
       let calls = this.#clients.get(life.clientKey);
       if (calls === undefined) {
+        // A client's map is kept while it has no call (a client calling one at a time would
+        // make one per call); the empty ones go when many clients have come.
+        if (this.#clients.size >= this.#sweepAt) {
+          for (const [key, map] of this.#clients) if (map.size === 0) this.#clients.delete(key);
+          this.#sweepAt = Math.max(SWEEP_CLIENTS, 2 * this.#clients.size);
+        }
         calls = new Map();
         this.#clients.set(life.clientKey, calls);
       }
-      const key = keyOf(life.epoch, life.sequence);
-      life.twin = calls.get(key);
-      calls.set(key, life);
+      life.twin = calls.get(life.sequence);
+      calls.set(life.sequence, life);
     }
     const reincarnation = this.#reincarnations.get(life.clientKey);
     if (reincarnation !== undefined && life.epoch < reincarnation.epoch) {
@@ -223,7 +229,9 @@ export class OrphanRegistry {
 
   /** A session call ended (it replied, or failed). */
   end(life: CallLife): void {
-    if (!this.#lives.delete(life)) return;
+    if (!life.running) return;
+    life.running = false;
+    this.#running--;
     this.#queue.cancel(life);
     if (life.suspect) {
       life.suspect = false;
@@ -233,12 +241,10 @@ export class OrphanRegistry {
     if (life.sequence === 0n) return;
     const calls = this.#clients.get(life.clientKey);
     if (calls === undefined) return;
-    const key = keyOf(life.epoch, life.sequence);
-    const head = calls.get(key);
+    const head = calls.get(life.sequence);
     if (head === life) {
-      if (life.twin === undefined) calls.delete(key);
-      else calls.set(key, life.twin);
-      if (calls.size === 0) this.#clients.delete(life.clientKey);
+      if (life.twin === undefined) calls.delete(life.sequence);
+      else calls.set(life.sequence, life.twin);
     } else {
       for (let l = head; l !== undefined; l = l.twin) {
         if (l.twin === life) {
@@ -251,7 +257,7 @@ export class OrphanRegistry {
 
   /** @internal moves a life in the deadline queue. */
   move(life: CallLife, at: number | undefined): void {
-    if (!this.#lives.has(life)) return;
+    if (!life.running) return;
     if (at === undefined) {
       life.expiresAt = Number.POSITIVE_INFINITY;
       this.#queue.cancel(life);
@@ -264,8 +270,8 @@ export class OrphanRegistry {
   /** The runs of a call (usually one), found by its reference. */
   find(ref: CallRef): CallLife[] {
     const out: CallLife[] = [];
-    for (let l = this.#clients.get(ref.clientKey)?.get(keyOf(ref.epoch, ref.sequence)); l; l = l.twin)
-      out.push(l);
+    for (let l = this.#clients.get(ref.clientKey)?.get(ref.sequence); l; l = l.twin)
+      if (l.epoch === ref.epoch) out.push(l);
     return out;
   }
 
@@ -362,7 +368,11 @@ export class OrphanRegistry {
 
   /** Aborts every running call (the server was destroyed). */
   abortAll(reason: unknown): void {
-    for (const life of this.#lives) life.abort(reason);
+    for (const calls of this.#clients.values())
+      for (const head of calls.values())
+        for (let l: CallLife | undefined = head; l !== undefined; l = l.twin) l.abort(reason);
+    // Calls without a sequence are found by their deadline.
+    for (const item of this.#queue.items()) if (item instanceof CallLife) item.abort(reason);
   }
 
   /** Stops the timer; nothing expires any more. */
