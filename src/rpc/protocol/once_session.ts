@@ -11,13 +11,13 @@ export const ONCE_SESSION_VERSION = 1;
 export const ONCE_CLIENT_ID_BYTES = 16;
 /** const ONCE_MAX_INNER_BYTES, once_session.x:21 */
 export const ONCE_MAX_INNER_BYTES = 312;
-/** const ONCE_FEATURE_AT_MOST_ONCE, once_session.x:63 */
+/** const ONCE_FEATURE_AT_MOST_ONCE, once_session.x:64 */
 export const ONCE_FEATURE_AT_MOST_ONCE = 1;
-/** const ONCE_FEATURE_EXACTLY_ONCE, once_session.x:64 */
+/** const ONCE_FEATURE_EXACTLY_ONCE, once_session.x:65 */
 export const ONCE_FEATURE_EXACTLY_ONCE = 2;
-/** const ONCE_FEATURE_DEADLINES, once_session.x:65 */
+/** const ONCE_FEATURE_DEADLINES, once_session.x:66 */
 export const ONCE_FEATURE_DEADLINES = 4;
-/** const ONCE_FEATURE_CONTROL, once_session.x:66 */
+/** const ONCE_FEATURE_CONTROL, once_session.x:67 */
 export const ONCE_FEATURE_CONTROL = 8;
 
 /** enum once_semantics, once_session.x:24 */
@@ -89,7 +89,7 @@ export const OnceInnerAuthCodec: XdrCodec<OnceInnerAuth> = {
   },
 };
 
-/** struct once_session_cred, once_session.x:51 */
+/** struct once_session_cred, once_session.x:52 */
 export interface OnceSessionCred {
   /** unsigned int format */
   format: number;
@@ -158,7 +158,7 @@ export const OnceSessionCredCodec: XdrCodec<OnceSessionCred> = {
   },
 };
 
-/** struct once_session_verf, once_session.x:73 */
+/** struct once_session_verf, once_session.x:74 */
 export interface OnceSessionVerf {
   /** unsigned int format */
   format: number;
@@ -197,7 +197,7 @@ export const OnceSessionVerfCodec: XdrCodec<OnceSessionVerf> = {
   },
 };
 
-/** struct once_call_ref, once_session.x:80 */
+/** struct once_call_ref, once_session.x:81 */
 export interface OnceCallRef {
   /** opaque client_id[ONCE_CLIENT_ID_BYTES] */
   client_id: Uint8Array;
@@ -236,7 +236,7 @@ export const OnceCallRefCodec: XdrCodec<OnceCallRef> = {
   },
 };
 
-/** struct once_extend_args, once_session.x:86 */
+/** struct once_extend_args, once_session.x:87 */
 export interface OnceExtendArgs {
   /** once_call_ref call */
   call: OnceCallRef;
@@ -269,7 +269,7 @@ export const OnceExtendArgsCodec: XdrCodec<OnceExtendArgs> = {
   },
 };
 
-/** struct once_reincarnate_args, once_session.x:91 */
+/** struct once_reincarnate_args, once_session.x:92 */
 export interface OnceReincarnateArgs {
   /** opaque client_id[ONCE_CLIENT_ID_BYTES] */
   client_id: Uint8Array;
@@ -314,7 +314,7 @@ export const OnceReincarnateArgsCodec: XdrCodec<OnceReincarnateArgs> = {
   },
 };
 
-/** struct once_kill_args, once_session.x:98 */
+/** struct once_kill_args, once_session.x:99 */
 export interface OnceKillArgs {
   /** opaque client_id[ONCE_CLIENT_ID_BYTES] */
   client_id: Uint8Array;
@@ -369,7 +369,7 @@ export const OnceKillArgsCodec: XdrCodec<OnceKillArgs> = {
   },
 };
 
-/** enum once_control_stat, once_session.x:104 */
+/** enum once_control_stat, once_session.x:105 */
 export const OnceControlStat = {
   ONCE_CONTROL_OK: 0,
   ONCE_CONTROL_UNKNOWN: 1,
@@ -401,7 +401,7 @@ export function isOnceControlStat(v: unknown): v is OnceControlStat {
   }
 }
 
-/** struct once_control_res, once_session.x:110 */
+/** struct once_control_res, once_session.x:111 */
 export interface OnceControlRes {
   /** once_control_stat stat */
   stat: OnceControlStat;
@@ -434,7 +434,7 @@ export const OnceControlResCodec: XdrCodec<OnceControlRes> = {
   },
 };
 
-/** program ONCE_CONTROL_PROG, once_session.x:115 */
+/** program ONCE_CONTROL_PROG, once_session.x:116 */
 export const ONCE_CONTROL_PROG = 0x2f0ce002;
 /** version ONCE_CONTROL_V1 of ONCE_CONTROL_PROG */
 export const ONCE_CONTROL_V1 = 1;
@@ -451,7 +451,7 @@ export const ONCE_CLAIM = 4;
 /** procedure ONCE_KILL of ONCE_CONTROL_V1 */
 export const ONCE_KILL = 5;
 
-/** program ONCE_CONTROL_PROG version ONCE_CONTROL_V1, once_session.x:116: the descriptor clients and servers are typed from. */
+/** program ONCE_CONTROL_PROG version ONCE_CONTROL_V1, once_session.x:117: the descriptor clients and servers are typed from. */
 export const OnceControlProgV1 = {
   programName: "ONCE_CONTROL_PROG",
   program: 0x2f0ce002,
