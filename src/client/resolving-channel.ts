@@ -4,7 +4,7 @@
  * call, and a server that fails is left out while the client binds again.
  * Each server gets a Channel of its own; this class only chooses among them.
  */
-import { isRpcError, RpcError, type RpcErrorCode, TimeoutError } from "../rpc/index.js";
+import { currentCallScope, isRpcError, RpcError, type RpcErrorCode, TimeoutError } from "../rpc/index.js";
 import { type Address, formatAddress } from "../transport/index.js";
 import { type BalancePolicy, type BalancePolicyName, balancePolicy, type Candidate } from "./balance.js";
 import {
@@ -15,6 +15,7 @@ import {
   type Channel,
   withCall,
 } from "./channel.js";
+import { eitherSignal } from "./deadline.js";
 import type { BindingQuery, Endpoint, Resolver } from "./resolver.js";
 
 /** Options of binding through a resolver. Defaults in {@link BINDING_DEFAULTS}. */
@@ -123,10 +124,17 @@ export class ResolvingChannel implements CallChannel {
     args: Args,
     options?: CallOptions,
   ): Promise<Result> {
-    const deadline = Date.now() + (options?.timeoutMs ?? this.#timeoutMs);
+    // Binding waits no longer than the call may: its own bounds, and those of the handler it is made in.
+    const scope = currentCallScope();
+    let deadline = Date.now() + (options?.timeoutMs ?? (options?.deadline ? MAX_TIMER_MS : this.#timeoutMs));
+    if (options?.deadline !== undefined) deadline = Math.min(deadline, options.deadline.at);
+    if (scope?.deadline !== undefined) deadline = Math.min(deadline, scope.deadline);
+    let signal = options?.signal;
+    if (scope !== undefined)
+      signal = signal === undefined ? scope.signal : eitherSignal(signal, scope.signal);
     let callOptions = options;
     for (let tried = 1; ; tried++) {
-      const member = this.#pick() ?? (await this.#bind(target, deadline, options?.signal));
+      const member = this.#pick() ?? (await this.#bind(target, deadline, signal));
       try {
         return await member.channel.call(target, args, callOptions);
       } catch (error) {
@@ -249,6 +257,9 @@ export class ResolvingChannel implements CallChannel {
   }
 }
 
+/** setTimeout keeps delays in a signed 32-bit int. */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
 /** Waits for `promise` until the call's deadline or its signal, whichever comes first. */
 function withDeadline(
   promise: Promise<void>,
@@ -256,7 +267,7 @@ function withDeadline(
   signal: AbortSignal | undefined,
   target: BoundProcedure<unknown, unknown>,
 ): Promise<void> {
-  const ms = deadline - Date.now();
+  const ms = Math.min(deadline - Date.now(), MAX_TIMER_MS);
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => {
