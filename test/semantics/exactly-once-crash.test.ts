@@ -12,16 +12,16 @@
  * The proof reads the bank's transfer log: one row per transfer ref.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { createClient, createSession, type SqliteDatabase, type SqliteDatabaseConstructor } from "once-rpc";
+import { createClient, createSession, type SqliteDatabaseConstructor } from "once-rpc";
 import { Bank, createBankServer } from "../../examples/bank/bank.js";
 import { BankStat } from "../../examples/bank/gen/bank.js";
+import { audit, kill9, killAll, start } from "../support/bank-processes.js";
 import { repoPath } from "../support/paths.js";
 
 const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
@@ -30,95 +30,10 @@ const CLIENT = repoPath("dist/examples/bank/client.js");
 const START = 1_000_000n;
 
 const dir = mkdtempSync(join(tmpdir(), "once-exactly-once-crash-"));
-const children = new Set<ChildProcess>();
 after(() => {
-  for (const child of children) child.kill("SIGKILL");
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Starts a child and collects its stdout lines; `until` resolves when a line matches. */
-function start(script: string, args: string[]) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  const lines: string[] = [];
-  let stderr = "";
-  const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
-  let partial = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    partial += chunk;
-    const parts = partial.split("\n");
-    partial = parts.pop() ?? "";
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.match(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  return {
-    child,
-    lines,
-    stderr: () => stderr,
-    until(match: (line: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-      const seen = lines.find(match);
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no ${what} from ${script} within ${timeoutMs} ms; stderr: ${stderr}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          match,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        });
-        child.once("exit", (code, signal) => {
-          clearTimeout(timer);
-          reject(new Error(`${script} exited (${code ?? signal}) before ${what}; stderr: ${stderr}`));
-        });
-      });
-    },
-  };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
-}
-
-/** What the bank's file says: transfer rows per ref, and the balances. */
-function audit(db: SqliteDatabase): {
-  rows: number;
-  refs: number;
-  maxRunsOfARef: number;
-  maxRef: number;
-  alice: bigint;
-  bob: bigint;
-} {
-  const row = db
-    .prepare(
-      "SELECT count(*) AS rows, count(DISTINCT ref) AS refs, coalesce(max(ref), 0) AS maxRef FROM transfers",
-    )
-    .get() as { rows: number; refs: number; maxRef: number };
-  const maxRunsOfARef =
-    (db
-      .prepare("SELECT coalesce(max(c), 0) FROM (SELECT count(*) AS c FROM transfers GROUP BY ref)")
-      .pluck()
-      .get() as number) ?? 0;
-  const balance = db.prepare("SELECT balance FROM accounts WHERE name = ?").pluck().safeIntegers();
-  return { ...row, maxRunsOfARef, alice: balance.get("alice") as bigint, bob: balance.get("bob") as bigint };
-}
 
 for (const protocol of ["udp", "tcp"] as const) {
   test(`${protocol}: the server killed with SIGKILL mid-run and started again on its file — every transfer ran exactly once`, async () => {
