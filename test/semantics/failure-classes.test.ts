@@ -4,8 +4,8 @@
  * messages come from the proxy; crashes are SIGKILLs of a server in a child
  * process at a chosen moment, then a restart on the same port. The table
  * this test asserts is the one in docs/semantics.md. (The client's crash —
- * orphans — is in orphans*.test.ts; exactly-once across crashes in
- * exactly-once*.test.ts.)
+ * orphans — is in orphans*.test.ts; the client's restart under exactly-once
+ * in exactly-once-crash.test.ts.)
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +15,7 @@ import { after, describe, test } from "node:test";
 import {
   createClient,
   createServer,
+  createSqliteCompletionStore,
   isRpcError,
   type ProgramVersionDescriptor,
   type Semantics,
@@ -24,7 +25,7 @@ import {
 } from "once-rpc";
 import { createBinder, rpcbindResolver } from "once-rpc/binder";
 import { createProxy } from "once-rpc/proxy";
-import { CrashProgV1, runsOf, startCrashServer } from "../support/crash-server.js";
+import { CrashProgV1, runsInStore, runsOf, startCrashServer } from "../support/crash-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "once-failures-"));
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
@@ -39,7 +40,7 @@ interface Seen {
   runs: number;
 }
 
-const ALL: Semantics[] = ["maybe", "at-least-once", "at-most-once"];
+const ALL: Semantics[] = ["maybe", "at-least-once", "at-most-once", "exactly-once"];
 const table: string[] = [];
 
 function outcomeOf(p: Promise<unknown>): Promise<string> {
@@ -60,7 +61,12 @@ const EchoV1 = {
 /** A lost message: the proxy drops every message in `direction` until the first is lost, then none. */
 async function lost(direction: "request" | "reply", semantics: Semantics): Promise<Seen> {
   let runs = 0;
-  const server = createServer({ logger: silentLogger }).addProgram(EchoV1, {
+  const completionStore =
+    semantics === "exactly-once"
+      ? createSqliteCompletionStore({ path: join(dir, `lost-${direction}.db`), synchronous: "normal" })
+      : undefined;
+  if (completionStore !== undefined) cleanup.push(() => completionStore.close());
+  const server = createServer({ logger: silentLogger, completionStore }).addProgram(EchoV1, {
     run: (n) => {
       runs++;
       return n;
@@ -86,8 +92,9 @@ async function lost(direction: "request" | "reply", semantics: Semantics): Promi
 /** A server crash before or after the call's effect, then the server back on the same port. */
 async function crash(when: "before" | "after", semantics: Semantics, n: number): Promise<Seen> {
   const effectsFile = join(dir, `effects-${when}-${semantics}`);
+  const storePath = semantics === "exactly-once" ? join(dir, `store-${when}.db`) : undefined;
   const hold = { holdBeforeMs: when === "before" ? 60_000 : 0, holdAfterMs: when === "after" ? 60_000 : 0 };
-  const first = await startCrashServer({ protocol: "tcp", port: 0, effectsFile, ...hold });
+  const first = await startCrashServer({ protocol: "tcp", port: 0, effectsFile, storePath, ...hold });
   cleanup.push(() => first.kill());
   const client = createClient(CrashProgV1, `tcp://127.0.0.1:${first.port}`, {
     semantics,
@@ -97,13 +104,14 @@ async function crash(when: "before" | "after", semantics: Semantics, n: number):
   const pending = outcomeOf(client.run(n));
   await first.printed(when === "before" ? `started ${n}` : `ran ${n}`);
   await first.kill();
-  const second = await startCrashServer({ protocol: "tcp", port: first.port, effectsFile });
+  const second = await startCrashServer({ protocol: "tcp", port: first.port, effectsFile, storePath });
   cleanup.push(() => second.kill());
   const outcome = await pending;
   await new Promise((r) => setTimeout(r, 200));
   client.$destroy();
   await second.kill();
-  return { outcome, runs: runsOf(effectsFile).get(n) ?? 0 };
+  const runs = storePath === undefined ? runsOf(effectsFile) : runsInStore(storePath);
+  return { outcome, runs: runs.get(n) ?? 0 };
 }
 
 function record(failure: string, semantics: Semantics, seen: Seen): void {
@@ -136,26 +144,27 @@ describe("the classic failure cases", () => {
       maybe: { outcome: "TIMEOUT", runs: 0 },
       "at-least-once": { outcome: "reply", runs: 1 },
       "at-most-once": { outcome: "reply", runs: 1 },
-      "exactly-once": undefined,
+      "exactly-once": { outcome: "reply", runs: 1 },
     },
     "lost reply": {
       maybe: { outcome: "TIMEOUT", runs: 1 },
       "at-least-once": { outcome: "reply", runs: 2 },
       "at-most-once": { outcome: "reply", runs: 1 },
-      "exactly-once": undefined,
+      "exactly-once": { outcome: "reply", runs: 1 },
     },
     "server crash before execution": {
       maybe: { outcome: "CONNECTION_CLOSED", runs: 0 },
       "at-least-once": { outcome: "reply", runs: 1 },
       "at-most-once": { outcome: "reply", runs: 1 },
-      "exactly-once": undefined,
+      "exactly-once": { outcome: "reply", runs: 1 },
     },
     // The reply cache lives in memory: a crash after the effect loses it, and the call runs again.
     "server crash after execution": {
       maybe: { outcome: "CONNECTION_CLOSED", runs: 1 },
       "at-least-once": { outcome: "reply", runs: 2 },
       "at-most-once": { outcome: "reply", runs: 2 },
-      "exactly-once": undefined,
+      // The completion record committed with the effect survives: the restarted server answers from it.
+      "exactly-once": { outcome: "reply", runs: 1 },
     },
   };
 
@@ -185,6 +194,6 @@ describe("the classic failure cases", () => {
 
   test("the table", (t) => {
     t.diagnostic(["| failure | semantics | the caller sees | times it ran |", ...table.sort()].join("\n"));
-    assert.ok(table.length >= 15);
+    assert.ok(table.length >= 20);
   });
 });

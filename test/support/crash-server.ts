@@ -4,13 +4,15 @@
  * and start again on the same port. Its one procedure, RUN(n), appends n to a
  * file (fsync'ed) as its effect, so the test counts how often each call ran
  * across the crash. With `storePath`, it keeps exactly-once completion
- * records there (the SQLite store, when it is available).
+ * records in a SQLite store there, and an exactly-once call's effect is a
+ * row of that database, committed with its record (`runsInStore`).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { type ProgramVersionDescriptor, xdrInt } from "once-rpc";
+import { type ProgramVersionDescriptor, type SqliteDatabaseConstructor, xdrInt } from "once-rpc";
 import { repoPath } from "./paths.js";
 
 /** CRASH_PROG v1 RUN(n) = n, after appending n to the effects file. */
@@ -23,20 +25,34 @@ export const CrashProgV1 = {
 } as const satisfies ProgramVersionDescriptor;
 
 const CHILD = `
-const [serverUrl, protocol, port, effects, holdBeforeMs, holdAfterMs] = process.argv.slice(1);
-const { createServer, silentLogger, xdrInt } = await import(serverUrl);
+const [serverUrl, protocol, port, effects, holdBeforeMs, holdAfterMs, storePath] = process.argv.slice(1);
+const { createServer, createSqliteCompletionStore, silentLogger, xdrInt } = await import(serverUrl);
 const { appendFileSync, openSync, fsyncSync, closeSync } = await import("node:fs");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const server = createServer({ logger: silentLogger }).addProgram(
+// With a store, the effect is a row written with the completion record (exactly-once); else a line in a file.
+const store = storePath ? createSqliteCompletionStore({ path: storePath, synchronous: "normal" }) : undefined;
+store?.database.exec("CREATE TABLE IF NOT EXISTS runs (n INTEGER)");
+const effect = (n) => {
+  const fd = openSync(effects, "a");
+  appendFileSync(fd, n + "\\n");
+  fsyncSync(fd);
+  closeSync(fd);
+};
+const server = createServer({ logger: silentLogger, completionStore: store }).addProgram(
   { programName: "CRASH_PROG", program: ${CrashProgV1.program}, versionName: "CRASH_V1", version: 1,
     procedures: { run: { name: "CRASH_RUN", number: 1, args: xdrInt, result: xdrInt } } },
-  { run: async (n) => {
+  { run: async (n, ctx) => {
       process.stdout.write("started " + n + "\\n");
       await sleep(Number(holdBeforeMs));
-      const fd = openSync(effects, "a");
-      appendFileSync(fd, n + "\\n");
-      fsyncSync(fd);
-      closeSync(fd);
+      if (ctx.semantics === "exactly-once") {
+        // What commit's function returns is the reply it records: the call's result.
+        ctx.commit((db) => {
+          db.prepare("INSERT INTO runs (n) VALUES (?)").run(n);
+          return n;
+        });
+      } else {
+        effect(n);
+      }
       process.stdout.write("ran " + n + "\\n");
       await sleep(Number(holdAfterMs));
       return n;
@@ -59,6 +75,8 @@ export interface CrashServerOptions {
   readonly holdBeforeMs?: number;
   /** How long a call waits after its effect, before its reply. */
   readonly holdAfterMs?: number;
+  /** A SQLite completion store there: exactly-once calls write their effect as a row of it. */
+  readonly storePath?: string;
 }
 
 /** A running crash server. */
@@ -84,6 +102,7 @@ export async function startCrashServer(options: CrashServerOptions): Promise<Cra
       options.effectsFile,
       String(options.holdBeforeMs ?? 0),
       String(options.holdAfterMs ?? 0),
+      options.storePath ?? "",
     ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
@@ -164,4 +183,19 @@ export function runsOf(effectsFile: string): Map<number, number> {
   for (const line of text.split("\n"))
     if (line !== "") runs.set(Number(line), (runs.get(Number(line)) ?? 0) + 1);
   return runs;
+}
+
+/** How often each n was run by exactly-once calls, from the store's database. */
+export function runsInStore(storePath: string): Map<number, number> {
+  const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
+  const db = new Database(storePath);
+  try {
+    const rows = db.prepare("SELECT n, count(*) AS c FROM runs GROUP BY n").all() as Array<{
+      n: number;
+      c: number;
+    }>;
+    return new Map(rows.map((r) => [r.n, r.c]));
+  } finally {
+    db.close();
+  }
 }
