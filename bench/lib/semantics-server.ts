@@ -16,7 +16,6 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createServer, formatAddress, silentLogger } from "once-rpc";
 import {
-  type CompletionStore,
   createSqliteCompletionStore,
   type ReplyCacheStats,
   type SqliteCompletionStore,
@@ -135,7 +134,7 @@ async function serve(spec: SemanticsServerSpec): Promise<void> {
   const server = createServer({
     logger: silentLogger,
     idleTimeoutMs: 0,
-    completionStore: store as CompletionStore | undefined,
+    completionStore: store,
   });
   server.addProgram(CounterV1, {
     add,
