@@ -149,6 +149,20 @@ export function serverAuthSession(inner: readonly ServerAuth[], verifier: Opaque
   const flavors = new Map(inner.map((a) => [a.flavor, a]));
   const reader = new XdrReader(new Uint8Array(0));
   const noVerifier: OpaqueAuth = { flavor: AUTH_NONE, body: new Uint8Array(0) };
+  // Calls come from few clients at a time: remember the last id's hex instead of making it per call.
+  let lastId = new Uint8Array(ONCE_CLIENT_ID_BYTES);
+  let lastKey = "";
+  const keyOf = (id: Uint8Array): string => {
+    for (let i = 0; i < ONCE_CLIENT_ID_BYTES; i++) {
+      if (id[i] !== lastId[i]) {
+        lastId = id.slice();
+        lastKey = Buffer.from(id).toString("hex");
+        return lastKey;
+      }
+    }
+    if (lastKey === "") lastKey = Buffer.from(id).toString("hex");
+    return lastKey;
+  };
   return {
     flavor: AUTH_ONCE_SESSION,
     authenticate(credential: OpaqueAuth): AuthVerdict {
@@ -172,7 +186,7 @@ export function serverAuthSession(inner: readonly ServerAuth[], verifier: Opaque
       if (!verdict.ok) return verdict;
       const session: SessionInfo = {
         clientId: cred.client_id,
-        clientKey: Buffer.from(cred.client_id).toString("hex"),
+        clientKey: keyOf(cred.client_id),
         epoch: cred.epoch,
         sequence: cred.sequence,
         firstIncomplete: cred.first_incomplete,

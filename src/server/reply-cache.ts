@@ -42,6 +42,7 @@ export interface ReplyCacheStats {
 
 /** One call in the cache: running (with the duplicates waiting for it), or done with its reply. */
 interface Entry {
+  readonly key: string;
   reply: Uint8Array | undefined;
   /** Connections a duplicate came on while the call ran. */
   waiters: ServerConnection[] | undefined;
@@ -63,8 +64,15 @@ export class ReplyCache {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;
-  /** In insertion order, which is age order: the oldest first. */
   readonly #entries = new Map<string, Entry>();
+  /**
+   * The entries in the order they came, oldest from `#head`: eviction pops
+   * here instead of iterating the Map, whose deleted slots V8 keeps until it
+   * rebuilds the table (a full cache walked thousands of them per call).
+   * An entry removed meanwhile is skipped when it reaches the head.
+   */
+  #order: Entry[] = [];
+  #head = 0;
   readonly #now: () => number;
 
   constructor(options: ReplyCacheOptions = {}, now: () => number = Date.now) {
@@ -96,9 +104,11 @@ export class ReplyCache {
       }
       return CacheLookup.ANSWERED;
     }
-    if (entry !== undefined) this.#remove(key, entry);
+    if (entry !== undefined) this.#remove(entry);
     this.stats.misses++;
-    this.#entries.set(key, { reply: undefined, waiters: undefined, at: now });
+    const fresh: Entry = { key, reply: undefined, waiters: undefined, at: now };
+    this.#entries.set(key, fresh);
+    this.#order.push(fresh);
     this.stats.entries++;
     this.#evict(now);
     return CacheLookup.RUN;
@@ -122,22 +132,43 @@ export class ReplyCache {
   /** The call ended without a reply (the handler sent none): forget it, so a retransmission runs it. */
   abandon(key: string): void {
     const entry = this.#entries.get(key);
-    if (entry !== undefined && entry.reply === undefined) this.#remove(key, entry);
+    if (entry !== undefined && entry.reply === undefined) this.#remove(entry);
   }
 
-  /** Drops what is over the bounds or too old, oldest first; running calls stay. */
+  /**
+   * Drops what is over the bounds or too old, oldest first. A call still
+   * running is not dropped for room: it goes to the back of the line.
+   */
   #evict(now: number): void {
-    for (const [key, entry] of this.#entries) {
+    const order = this.#order;
+    let requeued = 0;
+    while (this.#head < order.length) {
+      const entry = order[this.#head];
+      if (this.#entries.get(entry.key) !== entry) {
+        this.#head++; // removed or replaced meanwhile
+        continue;
+      }
+      const old = now - entry.at > this.#maxAgeMs;
       const over = this.stats.entries > this.#maxEntries || this.stats.bytes > this.#maxBytes;
-      if (!over && now - entry.at <= this.#maxAgeMs) break;
-      if (entry.reply === undefined && now - entry.at <= this.#maxAgeMs) continue;
-      this.#remove(key, entry);
+      if (!old && !over) break;
+      this.#head++;
+      if (entry.reply === undefined && !old) {
+        order.push(entry);
+        // Every entry left may be running: stop rather than go round.
+        if (++requeued > this.stats.entries) break;
+        continue;
+      }
+      this.#remove(entry);
       this.stats.evictions++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > order.length) {
+      this.#order = order.slice(this.#head);
+      this.#head = 0;
     }
   }
 
-  #remove(key: string, entry: Entry): void {
-    this.#entries.delete(key);
+  #remove(entry: Entry): void {
+    this.#entries.delete(entry.key);
     this.stats.entries--;
     if (entry.reply !== undefined) this.stats.bytes -= entry.reply.length;
   }
