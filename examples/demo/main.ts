@@ -6,10 +6,13 @@
  * instances of the service through a binder and balances between them, and
  * drives a non-idempotent call through a lossy proxy under each semantics.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   createClient,
   createServer,
+  createSqliteCompletionStore,
   formatAddress,
   type ProgramVersionDescriptor,
   RpcError,
@@ -221,14 +224,23 @@ const CounterV1 = {
   procedures: { add: { name: "COUNTER_ADD", number: 1, args: xdrInt, result: xdrUnsignedInt } },
 } as const satisfies ProgramVersionDescriptor;
 out("   semantics       calls answered   times the server added   counter");
-for (const semantics of ["maybe", "at-least-once", "at-most-once"] as Semantics[]) {
+const storeDir = mkdtempSync(join(tmpdir(), "once-demo-"));
+for (const semantics of ["maybe", "at-least-once", "at-most-once", "exactly-once"] as Semantics[]) {
   let counter = 0;
   let runs = 0;
-  const counterServer = createServer({ logger: silentLogger }).addProgram(CounterV1, {
-    add: (n) => {
-      runs++;
-      counter += n;
-      return counter;
+  // Exactly-once keeps a completion record per call in SQLite (a file here), committed with the effect.
+  const completionStore =
+    semantics === "exactly-once"
+      ? createSqliteCompletionStore({ path: join(storeDir, "counter.db"), synchronous: "normal" })
+      : undefined;
+  const counterServer = createServer({ logger: silentLogger, completionStore }).addProgram(CounterV1, {
+    add: (n, ctx) => {
+      const add = () => {
+        runs++;
+        counter += n;
+        return counter;
+      };
+      return ctx.semantics === "exactly-once" ? ctx.commit(add) : add();
     },
   });
   const target = await counterServer.listen("udp://127.0.0.1:0");
@@ -255,9 +267,11 @@ for (const semantics of ["maybe", "at-least-once", "at-most-once"] as Semantics[
   counterClient.$destroy();
   await proxy.close();
   await counterServer.destroy();
+  completionStore?.close();
 }
+rmSync(storeDir, { recursive: true, force: true });
 out("   maybe loses calls (and runs some twice when the network duplicates them); at-least-once answers");
-out("   every call but runs some twice; at-most-once runs each once (its reply cache answers duplicates).");
-out("   Exactly-once adds durable records that survive a server restart (docs/semantics.md).");
+out("   every call but runs some twice; at-most-once runs each once (its reply cache answers duplicates);");
+out("   exactly-once too, from durable records that also survive a server restart (docs/semantics.md).");
 out();
 out("Next: npm test runs the suite; once gen --help; docs/ has the guides.");

@@ -36,5 +36,8 @@ test("the demo runs and shows answered calls and typed failures", async () => {
   assert.ok(alo.runs > 300, "at-least-once runs some calls twice");
   assert.equal(amo.answered, 300);
   assert.equal(amo.runs, 300, "at-most-once runs each call once");
+  const eo = row("exactly-once");
+  assert.equal(eo.answered, 300);
+  assert.equal(eo.runs, 300, "exactly-once runs each call once");
   assert.doesNotMatch(stdout, /unexpected|a call failed/);
 });
