@@ -13,7 +13,6 @@ import {
   AuthError,
   AuthStat,
   authNone,
-  type CallScope,
   type CallTarget,
   type ClientAuth,
   createReplyHeader,
@@ -41,193 +40,22 @@ import {
   writeCallHeader,
 } from "../rpc/index.js";
 import { type ClientTransport, formatAddress } from "../transport/index.js";
-import {
-  type XdrCodec,
-  XdrError,
-  XdrReader,
-  type XdrReaderOptions,
-  XdrWriter,
-  xdrVoid,
-} from "../xdr/index.js";
+import { XdrError, XdrReader, XdrWriter, xdrVoid } from "../xdr/index.js";
 import { abortedError, acceptedError, badReply, withCall } from "./call-errors.js";
-import { type Deadline, eitherSignal } from "./deadline.js";
+import {
+  type BoundProcedure,
+  type CallChannel,
+  type CallOptions,
+  CHANNEL_DEFAULTS,
+  type ChannelOptions,
+} from "./call-options.js";
+import { CONTROL, CONTROL_TIMEOUT_MS } from "./control-procedures.js";
+import { eitherSignal } from "./deadline.js";
+import { PendingCall } from "./pending-call.js";
 import { type ClientSession, defaultSession } from "./session.js";
-
-export { withCall } from "./call-errors.js";
-
-/** Per-call options. */
-export interface CallOptions {
-  /**
-   * Fail with TIMEOUT when no reply came within this many ms. Default: the
-   * channel's timeoutMs, unless a `deadline` is given.
-   */
-  readonly timeoutMs?: number;
-  /**
-   * A deadline the caller can move while it waits (createDeadline(ms), then
-   * deadline.extend(ms)); a session server's handler sees it move too. With
-   * timeoutMs as well, the earlier of the two ends the call.
-   */
-  readonly deadline?: Deadline;
-  /**
-   * Fail with ABORTED when this signal fires; a session server is told to
-   * abort the handler's signal too (ONCE_CANCEL, best effort).
-   */
-  readonly signal?: AbortSignal;
-  /**
-   * The procedure may run more than once with the same effect: when the
-   * connection is lost under the call, a client bound through a resolver
-   * sends it again to another server. Default false: it fails with
-   * CONNECTION_CLOSED, because the call may or may not have run.
-   */
-  readonly idempotent?: boolean;
-  /**
-   * How often the call may run (docs/semantics.md). Default: the
-   * procedure's (withSemantics), else the channel's, else at-least-once
-   * over UDP and maybe over TCP, as plain ONC RPC clients behave.
-   */
-  readonly semantics?: Semantics;
-}
-
-/** What a client sends its calls through: a Channel, or a ResolvingChannel choosing among servers. */
-export interface CallChannel {
-  /** Makes one call; resolves with its result or rejects with an RpcError. */
-  call<Args, Result>(
-    target: BoundProcedure<Args, Result>,
-    args: Args,
-    options?: CallOptions,
-  ): Promise<Result>;
-  /** Calls waiting for a reply (or for a connection). */
-  readonly callsInFlight: number;
-  /** Waits for calls in flight, then closes. New calls fail with CLIENT_CLOSED. */
-  close(): Promise<void>;
-  /** Fails calls in flight with CLIENT_CLOSED and closes now. */
-  destroy(): void;
-}
-
-/** Options of a channel. Defaults in {@link CHANNEL_DEFAULTS}. */
-export interface ChannelOptions {
-  /** The credential flavor of every call. Default AUTH_NONE. */
-  readonly auth?: ClientAuth;
-  /** Default deadline of a call, from when it is made. */
-  readonly timeoutMs?: number;
-  /** A call that is sent again: the first time after this long, then doubling up to retransmitMaxMs. */
-  readonly retransmitInitialMs?: number;
-  readonly retransmitMaxMs?: number;
-  /** The semantics of calls that neither the call nor the procedure chooses. */
-  readonly semantics?: Semantics;
-  /**
-   * The session calls carry their identity in: `true` for the process's
-   * session, or one of your own (createSession). Without it, only calls
-   * whose semantics needs a session use one (the process's).
-   */
-  readonly session?: ClientSession | boolean;
-  /** Limits when decoding results (maxLength, maxDepth, string encoding, copyOpaque). */
-  readonly reader?: XdrReaderOptions;
-}
-
-/** The defaults of ChannelOptions. */
-export const CHANNEL_DEFAULTS = Object.freeze({
-  timeoutMs: 30_000,
-  retransmitInitialMs: 500,
-  retransmitMaxMs: 8_000,
-});
 
 /** setTimeout keeps delays in a signed 32-bit int; longer ones would fire at once. */
 const MAX_TIMER_MS = 0x7fff_ffff;
-
-/** A procedure bound to its program version: what a call needs besides its arguments. */
-export interface BoundProcedure<Args, Result> extends CallTarget {
-  readonly args: XdrCodec<Args>;
-  readonly result: XdrCodec<Result>;
-  /** The procedure's default semantics (withSemantics). */
-  readonly semantics?: Semantics;
-  /** Running it twice has the effect of running it once (withSemantics). */
-  readonly idempotent?: boolean;
-  /** An exactly-once call sent again after the client's restart: the sequence it had (`client.$resume`). */
-  readonly resumeSequence?: bigint;
-}
-
-/** One call waiting for its reply; also the OutgoingCall its credentials are written for. */
-class PendingCall {
-  readonly xid: number;
-  readonly target: BoundProcedure<unknown, unknown>;
-  readonly program: number;
-  readonly version: number;
-  readonly procedure: number;
-  readonly startedAt: number;
-  /** When the call fails with TIMEOUT; moves with `own` and `scope`. */
-  deadline: number;
-  /** The bound timeoutMs sets (infinite when only a movable deadline was given). */
-  fixedAt = Number.POSITIVE_INFINITY;
-  /** The caller's movable deadline (CallOptions.deadline). */
-  own: Deadline | undefined = undefined;
-  /** The served call this one was made in (a handler's outgoing call): its deadline bounds this one's. */
-  scope: CallScope | undefined = undefined;
-  unwatch: (() => void) | undefined = undefined;
-  resolve: (value: unknown) => void = noop;
-  reject: (error: unknown) => void = noop;
-  /** The message, kept for retransmission over datagrams. */
-  chunks: Uint8Array[] = NO_CHUNKS;
-  length = 0;
-  attempts = 0;
-  connectMs = 0;
-  retransmitAt = Number.POSITIVE_INFINITY;
-  retransmitMs = 0;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  semantics: Semantics = "maybe";
-  /** Sent again until a reply or the deadline (every semantics but maybe). */
-  retransmits = false;
-  /** Written in the session flavor. */
-  inSession = false;
-  /** The session's number for the call (exactly-once), 0n for none. */
-  sequence = 0n;
-  firstIncomplete = 0n;
-  /** The time left, as the session credential tells the server. */
-  timeoutMs = 0;
-  /** The NULL call that asks whether the server speaks the session flavor. */
-  probe = false;
-  /** Sent at least once (attempts counts the sends since the last connection). */
-  sent = false;
-  /** The arguments, kept while the call waits for the probe to be encoded. */
-  args: unknown;
-
-  constructor(xid: number, target: BoundProcedure<unknown, unknown>, startedAt: number, deadline: number) {
-    this.xid = xid;
-    this.target = target;
-    this.program = target.program;
-    this.version = target.version;
-    this.procedure = target.procedure;
-    this.startedAt = startedAt;
-    this.deadline = deadline;
-  }
-}
-
-const NO_CHUNKS: Uint8Array[] = [];
-function noop(): void {}
-
-/** How long a control call (extend, cancel, reincarnate) waits for its answer at most. */
-const CONTROL_TIMEOUT_MS = 5_000;
-
-/** A procedure of the control program, bound for Channel.call. */
-function controlProcedure<K extends keyof typeof OnceControlProgV1.procedures>(name: K) {
-  const p = OnceControlProgV1.procedures[name];
-  return {
-    program: OnceControlProgV1.program,
-    version: OnceControlProgV1.version,
-    procedure: p.number,
-    label: `ONCE_CONTROL_PROG v1 ${p.name}`,
-    args: p.args as (typeof OnceControlProgV1.procedures)[K]["args"],
-    result: p.result as (typeof OnceControlProgV1.procedures)[K]["result"],
-  };
-}
-
-/** The control procedures a channel calls by itself. */
-const CONTROL = {
-  extend: controlProcedure("extend"),
-  cancel: controlProcedure("cancel"),
-  reincarnate: controlProcedure("reincarnate"),
-};
 
 /** Calls to one server over one transport. */
 export class Channel implements CallChannel {
@@ -933,6 +761,8 @@ export class Channel implements CallChannel {
     return new TimeoutError(phase, call.attempts, now - call.startedAt, connectMs, call.target);
   }
 }
+
+function noop(): void {}
 
 function onTimer(channel: Channel): void {
   channel.tick();

@@ -14,13 +14,8 @@ import {
   type StreamTransportOptions,
 } from "../transport/index.js";
 import type { XdrCodec } from "../xdr/index.js";
-import {
-  type BoundProcedure,
-  type CallChannel,
-  type CallOptions,
-  Channel,
-  type ChannelOptions,
-} from "./channel.js";
+import type { BoundProcedure, CallChannel, CallOptions, ChannelOptions } from "./call-options.js";
+import { Channel } from "./channel.js";
 import { type BindingOptions, ResolvingChannel } from "./resolving-channel.js";
 import type { ResumableCall } from "./session.js";
 

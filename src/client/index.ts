@@ -16,9 +16,9 @@ export {
   type CallChannel,
   type CallOptions,
   CHANNEL_DEFAULTS,
-  Channel,
   type ChannelOptions,
-} from "./channel.js";
+} from "./call-options.js";
+export { Channel } from "./channel.js";
 export {
   bindProcedure,
   type Client,

@@ -6,7 +6,7 @@
  */
 import { isRpcError, ProgramMismatchError, type ProgramVersionDescriptor } from "../rpc/index.js";
 import { xdrVoid } from "../xdr/index.js";
-import type { BoundProcedure, CallOptions } from "./channel.js";
+import type { BoundProcedure, CallOptions } from "./call-options.js";
 import { type Client, type ClientOptions, type ClientTarget, createClient } from "./client.js";
 
 /** A client of whichever version was agreed on, with that version. */

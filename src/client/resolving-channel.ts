@@ -7,14 +7,9 @@
 import { currentCallScope, isRpcError, RpcError, type RpcErrorCode, TimeoutError } from "../rpc/index.js";
 import { type Address, formatAddress } from "../transport/index.js";
 import { type BalancePolicy, type BalancePolicyName, balancePolicy, type Candidate } from "./balance.js";
-import {
-  type BoundProcedure,
-  type CallChannel,
-  type CallOptions,
-  CHANNEL_DEFAULTS,
-  type Channel,
-  withCall,
-} from "./channel.js";
+import { withCall } from "./call-errors.js";
+import { type BoundProcedure, type CallChannel, type CallOptions, CHANNEL_DEFAULTS } from "./call-options.js";
+import type { Channel } from "./channel.js";
 import { eitherSignal } from "./deadline.js";
 import type { BindingQuery, Endpoint, Resolver } from "./resolver.js";
 
