@@ -1,7 +1,7 @@
 /**
  * The proxy's seeded random numbers: sfc32 (Chris Doty-Humphrey's small fast
- * counting generator), deterministic from its seed. test/fuzz/prng.ts holds
- * the tests' copy; src/ cannot import test/.
+ * counting generator), deterministic from its seed. The fuzz tests draw from
+ * it too (test/fuzz/prng.ts).
  */
 
 /** 2^32, to turn an unsigned 32-bit draw into a fraction of 1. */

@@ -4,7 +4,9 @@
  * FUZZ_SEED=n repeats a run (every failure message names its seed);
  * FUZZ_RUNS=k multiplies the number of inputs per decoder for longer manual runs.
  */
+
 import { randomInt } from "node:crypto";
+import { Sfc32, streamSeed } from "../../src/proxy/prng.js";
 
 /** Runs per decoder in CI, before FUZZ_RUNS multiplies them. */
 export const BASE_RUNS = 100_000;
@@ -30,46 +32,15 @@ export const fuzzSeed: number = (() => {
 })();
 
 /** A seed for one named stream (one decoder, say), so each can be repeated on its own. */
-export function streamSeed(seed: number, name: string): number {
-  let h = seed ^ 0x9e3779b9;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x85ebca6b) ^ (h >>> 13);
-  return h >>> 0;
-}
+export { streamSeed };
 
 /** How to repeat a failure, for assertion messages. */
 export function reproduce(name: string): string {
   return `repeat with FUZZ_SEED=${fuzzSeed} (stream ${name})`;
 }
 
-/** sfc32: small, fast and good enough for fuzzing; deterministic from its seed. */
-export class Prng {
-  #a: number;
-  #b: number;
-  #c: number;
-  #d: number;
-
-  constructor(seed: number) {
-    this.#a = 0x9e3779b9;
-    this.#b = 0x243f6a88;
-    this.#c = 0xb7e15162;
-    this.#d = seed >>> 0;
-    for (let i = 0; i < 15; i++) this.u32();
-  }
-
-  /** A uniformly random unsigned 32-bit integer. */
-  u32(): number {
-    const a = this.#a;
-    const b = this.#b;
-    const c = this.#c;
-    const d = this.#d;
-    const t = (((a + b) | 0) + d) | 0;
-    this.#d = (d + 1) | 0;
-    this.#a = b ^ (b >>> 9);
-    this.#b = (c + (c << 3)) | 0;
-    this.#c = ((c << 21) | (c >>> 11)) + t;
-    return t >>> 0;
-  }
-
+/** sfc32 (the proxy's generator, src/proxy/prng.ts) with the draws the fuzzers need. */
+export class Prng extends Sfc32 {
   /** An integer in 0..n-1 (n ≤ 2^32). */
   int(n: number): number {
     return Math.floor((this.u32() / 0x1_0000_0000) * n);
