@@ -21,10 +21,10 @@ import { after, test } from "node:test";
 import { createClient, createSession, type SqliteDatabaseConstructor } from "once-rpc";
 import { Bank, createBankServer } from "../../examples/bank/bank.js";
 import { BankStat } from "../../examples/bank/gen/bank.js";
-import { audit, kill9, killAll, start } from "../support/bank-processes.js";
+import { assertEachRanOnce, audit, kill9, killAll, start } from "../support/bank-processes.js";
 import { repoPath } from "../support/paths.js";
 
-const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
+const _Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
 const SERVER = repoPath("dist/examples/bank/server.js");
 const CLIENT = repoPath("dist/examples/bank/client.js");
 const START = 1_000_000n;
@@ -84,16 +84,7 @@ for (const protocol of ["udp", "tcp"] as const) {
     await bank.$close();
     server.child.kill("SIGTERM");
     await once(server.child, "exit");
-    const db = new Database(path);
-    try {
-      const a = audit(db);
-      assert.equal(a.rows, CALLS, "one transfer row per call");
-      assert.equal(a.refs, CALLS);
-      assert.equal(a.maxRunsOfARef, 1, "no call ran twice");
-      assert.equal(a.alice + a.bob, START, "the balances add up");
-    } finally {
-      db.close();
-    }
+    assertEachRanOnce(path, CALLS, START);
   });
 }
 

@@ -3,9 +3,12 @@
  * start its server or client, kill it with SIGKILL, and read the bank's file
  * to count how often each transfer ran.
  */
+
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import type { SqliteDatabase } from "once-rpc";
+import { createRequire } from "node:module";
+import type { SqliteDatabase, SqliteDatabaseConstructor } from "once-rpc";
 
 /** The children started, killed by `killAll` at the end of a test file. */
 const children = new Set<ChildProcess>();
@@ -97,4 +100,19 @@ export function audit(db: SqliteDatabase): {
       .get() as number) ?? 0;
   const balance = db.prepare("SELECT balance FROM accounts WHERE name = ?").pluck().safeIntegers();
   return { ...row, maxRunsOfARef, alice: balance.get("alice") as bigint, bob: balance.get("bob") as bigint };
+}
+
+/** Opens the bank's file and asserts that each of `calls` transfers ran exactly once and the balances add up. */
+export function assertEachRanOnce(path: string, calls: number, start: bigint): void {
+  const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
+  const db = new Database(path);
+  try {
+    const a = audit(db);
+    assert.equal(a.rows, calls, "one transfer row per call");
+    assert.equal(a.refs, calls);
+    assert.equal(a.maxRunsOfARef, 1, "no call ran twice");
+    assert.equal(a.alice + a.bob, start, "the balances add up");
+  } finally {
+    db.close();
+  }
 }
