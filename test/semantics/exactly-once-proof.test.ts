@@ -13,18 +13,16 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { createClient, createSession, type SqliteDatabaseConstructor } from "once-rpc";
+import { createClient, createSession } from "once-rpc";
 import { createProxy } from "once-rpc/proxy";
 import { Bank } from "../../examples/bank/bank.js";
 import { BankStat } from "../../examples/bank/gen/bank.js";
 import { assertEachRanOnce, kill9, killAll, start } from "../support/bank-processes.js";
 import { repoPath } from "../support/paths.js";
 
-const _Database = createRequire(import.meta.url)("better-sqlite3") as SqliteDatabaseConstructor;
 const SERVER = repoPath("dist/examples/bank/server.js");
 const CALLS = 10_000;
 const IN_FLIGHT = 64;
