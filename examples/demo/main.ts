@@ -223,6 +223,7 @@ const CounterV1 = {
   version: 1,
   procedures: { add: { name: "COUNTER_ADD", number: 1, args: xdrInt, result: xdrUnsignedInt } },
 } as const satisfies ProgramVersionDescriptor;
+out(`   (${CALLS} calls under each semantics, a second or two…)`);
 out("   semantics       calls answered   times the server added   counter");
 const storeDir = mkdtempSync(join(tmpdir(), "once-demo-"));
 for (const semantics of ["maybe", "at-least-once", "at-most-once", "exactly-once"] as Semantics[]) {
