@@ -14,7 +14,7 @@ import {
   parseIPv6,
   parseUniversalAddress,
   unmapIPv4,
-} from "./universal-address.js";
+} from "../transport/universal-address.js";
 
 /** The host's interfaces, as `os.networkInterfaces()` lists them (up and running only). */
 export type InterfaceList = NodeJS.Dict<NetworkInterfaceInfo[]>;

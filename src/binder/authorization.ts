@@ -19,8 +19,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { AUTH_SYS, type Credentials } from "../rpc/index.js";
 import type { Peer } from "../transport/index.js";
+import { isLoopbackHost } from "../transport/universal-address.js";
 import { SUPERUSER, UNKNOWN_OWNER } from "./registry.js";
-import { isLoopbackHost } from "./universal-address.js";
 
 /** Who may change registrations. */
 export interface AuthorizationOptions {

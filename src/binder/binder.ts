@@ -8,22 +8,7 @@
 import { chmodSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { AuthError, AuthStat, type CallTarget, ProgramMismatchError, RpcError } from "../rpc/index.js";
-import { type CallContext, createServer, NoReply, type Server, type ServerOptions } from "../server/index.js";
-import {
-  type Address,
-  type AddressLike,
-  type InetAddress,
-  type Peer,
-  parseAddress,
-} from "../transport/index.js";
-import { xdrVoid } from "../xdr/index.js";
-import { cachedInterfaces, type InterfaceList, mergeAddress } from "./address-merge.js";
-import { type AuthorizationOptions, authorize } from "./authorization.js";
-import { HEALTH_DEFAULTS, HealthMonitor, type HealthOptions } from "./instances/health-monitor.js";
-import { instanceService } from "./instances/instance-service.js";
-import { InstanceTable } from "./instances/instance-table.js";
-import { OnceBinderProgV1 } from "./protocol/once_binder.js";
-import { PMAP_PROG, type Pmaplist, PmapProgV2 } from "./protocol/pmap_prot.js";
+import { PMAP_PROG, type Pmaplist, PmapProgV2 } from "../rpc/protocol/pmap_prot.js";
 import {
   type Netbuf,
   type Rpcb,
@@ -32,14 +17,15 @@ import {
   RpcbprogV4,
   type RpcbRmtcallargs,
   type RpList,
-} from "./protocol/rpcb_prot.js";
-import { netidOfIpProtocol, type Registration, Registry, registrationKey, SUPERUSER } from "./registry.js";
-import { isForwardingRefused, RemoteCalls } from "./remote-call.js";
-import { BinderStatistics } from "./statistics.js";
-import { BinderStore, type EtcdShareOptions } from "./store/binder-store.js";
-import { INSTANCES, instanceCollection, REGISTRATIONS, registryCollection } from "./store/collection.js";
-import { dropUnreachable } from "./store/restore-check.js";
-import type { StoreError } from "./store/store-error.js";
+} from "../rpc/protocol/rpcb_prot.js";
+import { type CallContext, createServer, NoReply, type Server, type ServerOptions } from "../server/index.js";
+import {
+  type Address,
+  type AddressLike,
+  type InetAddress,
+  type Peer,
+  parseAddress,
+} from "../transport/index.js";
 import {
   formatUniversalAddress,
   isWildcardHost,
@@ -50,7 +36,21 @@ import {
   transportToUniversal,
   universalAddressPort,
   universalToTransport,
-} from "./universal-address.js";
+} from "../transport/universal-address.js";
+import { xdrVoid } from "../xdr/index.js";
+import { cachedInterfaces, type InterfaceList, mergeAddress } from "./address-merge.js";
+import { type AuthorizationOptions, authorize } from "./authorization.js";
+import { HEALTH_DEFAULTS, HealthMonitor, type HealthOptions } from "./instances/health-monitor.js";
+import { instanceService } from "./instances/instance-service.js";
+import { InstanceTable } from "./instances/instance-table.js";
+import { OnceBinderProgV1 } from "./protocol/once_binder.js";
+import { netidOfIpProtocol, type Registration, Registry, registrationKey, SUPERUSER } from "./registry.js";
+import { isForwardingRefused, RemoteCalls } from "./remote-call.js";
+import { BinderStatistics } from "./statistics.js";
+import { BinderStore, type EtcdShareOptions } from "./store/binder-store.js";
+import { INSTANCES, instanceCollection, REGISTRATIONS, registryCollection } from "./store/collection.js";
+import { dropUnreachable } from "./store/restore-check.js";
+import type { StoreError } from "./store/store-error.js";
 
 /** Options of createBinder. Defaults in {@link BINDER_DEFAULTS}. */
 export interface BinderOptions extends AuthorizationOptions, HealthOptions {

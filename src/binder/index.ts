@@ -4,6 +4,38 @@
  * registry, universal addresses, and registering a server with a binder.
  * Imported as `once-rpc/binder`.
  */
+
+export {
+  BINDER_PORT,
+  parseBinderAddress,
+  RPCBIND_RESOLVER_DEFAULTS,
+  type RpcbindResolverOptions,
+  rpcbindResolver,
+} from "../client/rpcbind-resolver.js";
+export * as pmapProt from "../rpc/protocol/pmap_prot.js";
+export { PmapProgV2 } from "../rpc/protocol/pmap_prot.js";
+export * as rpcbProt from "../rpc/protocol/rpcb_prot.js";
+export { RpcbprogV3, RpcbprogV4 } from "../rpc/protocol/rpcb_prot.js";
+export {
+  formatIPv6,
+  formatUniversalAddress,
+  isLoopbackHost,
+  isWildcardHost,
+  Netid,
+  type NetidInfo,
+  NO_TRANSPORT_ADDRESS,
+  netidInfo,
+  netidOf,
+  type ProtocolFamily,
+  parseIPv4,
+  parseIPv6,
+  parseUniversalAddress,
+  type TransportAddress,
+  transportToUniversal,
+  universalAddressPort,
+  universalToTransport,
+  unmapIPv4,
+} from "../transport/universal-address.js";
 export { type InterfaceList, mergeAddress } from "./address-merge.js";
 export { type Authorization, type AuthorizationOptions, authorize, ownerOfUid } from "./authorization.js";
 export { BINDER_DEFAULTS, type Binder, type BinderOptions, createBinder, transportNetid } from "./binder.js";
@@ -33,10 +65,6 @@ export { type Probe, type ProbeTarget, probeAddress, probeInstance } from "./ins
 export { dumpInstances, type Instance, type InstanceQuery, listInstances } from "./list-instances.js";
 export * as onceBinderProt from "./protocol/once_binder.js";
 export { OnceBinderProgV1 } from "./protocol/once_binder.js";
-export * as pmapProt from "./protocol/pmap_prot.js";
-export { PmapProgV2 } from "./protocol/pmap_prot.js";
-export * as rpcbProt from "./protocol/rpcb_prot.js";
-export { RpcbprogV3, RpcbprogV4 } from "./protocol/rpcb_prot.js";
 export {
   type Registered,
   type RegisterOptions,
@@ -62,13 +90,6 @@ export {
   UNKNOWN_OWNER,
 } from "./registry.js";
 export { isForwardingRefused } from "./remote-call.js";
-export {
-  BINDER_PORT,
-  parseBinderAddress,
-  RPCBIND_RESOLVER_DEFAULTS,
-  type RpcbindResolverOptions,
-  rpcbindResolver,
-} from "./rpcbind-resolver.js";
 export { BinderStatistics } from "./statistics.js";
 export {
   BinderStore,
@@ -89,23 +110,3 @@ export {
 export { dropUnreachable, type RestoreCheckOptions } from "./store/restore-check.js";
 export { readStateFile, STATE_FILE_FORMAT, writeStateFile } from "./store/state-file.js";
 export { isStoreError, StoreError, StoreErrorCode } from "./store/store-error.js";
-export {
-  formatIPv6,
-  formatUniversalAddress,
-  isLoopbackHost,
-  isWildcardHost,
-  Netid,
-  type NetidInfo,
-  NO_TRANSPORT_ADDRESS,
-  netidInfo,
-  netidOf,
-  type ProtocolFamily,
-  parseIPv4,
-  parseIPv6,
-  parseUniversalAddress,
-  type TransportAddress,
-  transportToUniversal,
-  universalAddressPort,
-  universalToTransport,
-  unmapIPv4,
-} from "./universal-address.js";

@@ -6,11 +6,11 @@
  * is down.
  */
 import type { BindingQuery, ClientOptions, Endpoint, Resolver } from "../client/index.js";
+import { BINDER_PORT } from "../client/rpcbind-resolver.js";
 import { isRpcError, RpcError } from "../rpc/index.js";
 import { type AddressLike, formatAddress, parseAddress } from "../transport/index.js";
+import { isWildcardHost, parseUniversalAddress } from "../transport/universal-address.js";
 import { listInstances } from "./list-instances.js";
-import { BINDER_PORT } from "./rpcbind-resolver.js";
-import { isWildcardHost, parseUniversalAddress } from "./universal-address.js";
 
 /** Options of instanceResolver. Defaults in {@link INSTANCE_RESOLVER_DEFAULTS}. */
 export interface InstanceResolverOptions {

@@ -8,8 +8,8 @@
 import { existsSync } from "node:fs";
 import { type Client, type ClientOptions, createClient } from "../client/index.js";
 import type { Address, AddressLike } from "../transport/index.js";
+import { formatUniversalAddress, netidOf } from "../transport/universal-address.js";
 import { InstanceStatus, OnceBinderProgV1, type RegisterArgs } from "./protocol/once_binder.js";
-import { formatUniversalAddress, netidOf } from "./universal-address.js";
 
 /** Where libtirpc looks for the local binder first (as registerServer). */
 const LOCAL_BINDER_SOCKET = "/run/rpcbind.sock";

@@ -8,11 +8,11 @@
 import { existsSync } from "node:fs";
 import { type Client, type ClientOptions, createClient } from "../client/index.js";
 import { isRpcError } from "../rpc/index.js";
+import { PmapProgV2 } from "../rpc/protocol/pmap_prot.js";
+import { RpcbprogV3 } from "../rpc/protocol/rpcb_prot.js";
 import type { Address, AddressLike } from "../transport/index.js";
-import { PmapProgV2 } from "./protocol/pmap_prot.js";
-import { RpcbprogV3 } from "./protocol/rpcb_prot.js";
+import { formatUniversalAddress, netidOf, universalAddressPort } from "../transport/universal-address.js";
 import { ipProtocolOf, type Registration } from "./registry.js";
-import { formatUniversalAddress, netidOf, universalAddressPort } from "./universal-address.js";
 
 /** Where libtirpc looks for the local binder first. */
 const LOCAL_BINDER_SOCKET = "/run/rpcbind.sock";

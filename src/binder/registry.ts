@@ -12,8 +12,8 @@
  * copy the registrations out and in. The binder's own entries (`setOwn`)
  * belong to one binder and are neither emitted nor in a snapshot.
  */
-import { IPPROTO_TCP, IPPROTO_UDP, type Mapping } from "./protocol/pmap_prot.js";
-import { Netid, universalAddressPort } from "./universal-address.js";
+import { IPPROTO_TCP, IPPROTO_UDP, type Mapping } from "../rpc/protocol/pmap_prot.js";
+import { Netid, universalAddressPort } from "../transport/universal-address.js";
 
 /** One registration, as rpcbind's `rpcb` (rpcb_prot.x). */
 export interface Registration {

@@ -14,7 +14,7 @@ import {
   rpcb_highproc_2,
   rpcb_highproc_3,
   rpcb_highproc_4,
-} from "./protocol/rpcb_prot.js";
+} from "../rpc/protocol/rpcb_prot.js";
 
 /** The highest procedure counted for each version. */
 const HIGHEST_PROCEDURE: Readonly<Record<number, number>> = {

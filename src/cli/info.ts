@@ -5,10 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { PmapProgV2, parseBinderAddress, RpcbprogV3, RpcbprogV4 } from "../binder/index.js";
-import { IPPROTO_TCP, IPPROTO_UDP, type Mapping, type PmaplistPtr } from "../binder/protocol/pmap_prot.js";
-import type { Rpcb, RpcblistPtr } from "../binder/protocol/rpcb_prot.js";
 import { createChannel, createClient } from "../client/index.js";
 import { isRpcError, RpcError } from "../rpc/index.js";
+import { IPPROTO_TCP, IPPROTO_UDP, type Mapping, type PmaplistPtr } from "../rpc/protocol/pmap_prot.js";
+import type { Rpcb, RpcblistPtr } from "../rpc/protocol/rpcb_prot.js";
 import { parseCommandLine, UsageError } from "./usage.js";
 
 const HELP = `Usage: once info [-p | -s] [--udp] [--timeout MS] [HOST[:PORT]]

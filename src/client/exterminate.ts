@@ -6,8 +6,9 @@
  * its orphans die at their deadlines anyway.
  */
 import { isRpcError, OnceControlProgV1 } from "../rpc/index.js";
-import { createChannel, createClient } from "./client.js";
+import { createClient } from "./client.js";
 import type { UnfinishedCall } from "./extermination-log.js";
+import { createChannel } from "./open-channel.js";
 import type { ClientSession } from "./session.js";
 
 /** Options of exterminate. */

@@ -26,10 +26,8 @@ export {
   type ClientMethod,
   type ClientOptions,
   type ClientTarget,
-  createChannel,
   createClient,
   createResolvingChannel,
-  createTransport,
   type ServiceTarget,
 } from "./client.js";
 export { createDeadline, type Deadline } from "./deadline.js";
@@ -47,8 +45,17 @@ export {
   type UnfinishedCall,
 } from "./extermination-log.js";
 export { createNegotiatedClient, type NegotiatedClient } from "./negotiate.js";
+export { createChannel, createTransport } from "./open-channel.js";
 export { type BindingQuery, type Endpoint, type Resolver, staticResolver } from "./resolver.js";
 export { BINDING_DEFAULTS, type BindingOptions, ResolvingChannel } from "./resolving-channel.js";
+export {
+  BINDER_PORT,
+  defaultRpcbindResolver,
+  parseBinderAddress,
+  RPCBIND_RESOLVER_DEFAULTS,
+  type RpcbindResolverOptions,
+  rpcbindResolver,
+} from "./rpcbind-resolver.js";
 export {
   ClientSession,
   createSession,

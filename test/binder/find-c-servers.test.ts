@@ -56,6 +56,10 @@ async function findCServers(): Promise<void> {
       assert.equal(await client.add(41), 42, `the C server (bias 1) over ${protocol}`);
       await client.$close();
     }
+    // Without a resolver, an address without a port asks the binder on its host: port 111 here.
+    const plain = createClient(ProbeV2, "udp://127.0.0.1");
+    assert.equal(await plain.add(1), 2, "found through the default resolver");
+    await plain.$close();
     const negotiated = await createNegotiatedClient([ProbeV1, ProbeV2], "tcp://127.0.0.1", { resolver });
     assert.equal(negotiated.version, 2);
     await negotiated.client.$close();

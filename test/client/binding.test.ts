@@ -17,6 +17,7 @@ import {
   ProgramMismatchError,
   powerOfTwo,
   type Resolver,
+  ResolvingChannel,
   RpcError,
   roundRobin,
   type Server,
@@ -93,8 +94,11 @@ describe("balance policies", () => {
 });
 
 describe("a client bound through a resolver", () => {
-  test("an address without a port needs a resolver, and says how to give one", () => {
-    assert.throws(() => createClient(DateProgV2, "tcp://127.0.0.1"), /resolver.*rpcbindResolver/);
+  test("an address without a port asks the host's binder unless given a resolver; one with a port takes none", () => {
+    const client = createClient(DateProgV2, "tcp://127.0.0.1");
+    assert.ok(client.$channel instanceof ResolvingChannel, "bound through the default rpcbind resolver");
+    assert.equal(client.$channel.query.host, "127.0.0.1");
+    client.$destroy();
     assert.throws(
       () => createClient(DateProgV2, "tcp://127.0.0.1:1", { resolver: staticResolver([]) }),
       /without one/,

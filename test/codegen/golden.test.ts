@@ -54,16 +54,18 @@ const COMMITTED: { x: string; ts: string; runtime?: string; rpc?: string }[] = [
     runtime: "../../xdr/index.js",
     rpc: "../descriptor.js",
   },
-  ...[
-    "src/binder/protocol/pmap_prot.x",
-    "src/binder/protocol/once_binder.x",
-    "/usr/include/tirpc/rpc/rpcb_prot.x",
-  ].map((x) => ({
+  ...["src/rpc/protocol/pmap_prot.x", "/usr/include/tirpc/rpc/rpcb_prot.x"].map((x) => ({
     x,
-    ts: `src/binder/protocol/${basename(x, ".x")}.ts`,
+    ts: `src/rpc/protocol/${basename(x, ".x")}.ts`,
+    runtime: "../../xdr/index.js",
+    rpc: "../descriptor.js",
+  })),
+  {
+    x: "src/binder/protocol/once_binder.x",
+    ts: "src/binder/protocol/once_binder.ts",
     runtime: "../../xdr/index.js",
     rpc: "../../rpc/index.js",
-  })),
+  },
 ];
 
 test("committed generated modules are what once gen makes of their .x files", () => {

@@ -7,6 +7,13 @@
 import { AuthError, AuthStat, type CallTarget } from "../../rpc/index.js";
 import type { CallContext, Implementation } from "../../server/index.js";
 import type { Peer } from "../../transport/index.js";
+import {
+  isWildcardHost,
+  netidInfo,
+  parseIPv4,
+  parseUniversalAddress,
+  unmapIPv4,
+} from "../../transport/universal-address.js";
 import { type InterfaceList, mergeAddress } from "../address-merge.js";
 import { type AuthorizationOptions, authorize } from "../authorization.js";
 import {
@@ -21,13 +28,6 @@ import {
   InstanceState as WireState,
 } from "../protocol/once_binder.js";
 import { SUPERUSER } from "../registry.js";
-import {
-  isWildcardHost,
-  netidInfo,
-  parseIPv4,
-  parseUniversalAddress,
-  unmapIPv4,
-} from "../universal-address.js";
 import type { InstanceFilter, InstanceRecord } from "./instance.js";
 import type { InstanceTable } from "./instance-table.js";
 

@@ -6,8 +6,8 @@
 import { createClient } from "../../client/index.js";
 import { isRpcError, type ProgramVersionDescriptor } from "../../rpc/index.js";
 import type { Address } from "../../transport/index.js";
+import { isWildcardHost, parseUniversalAddress } from "../../transport/universal-address.js";
 import { xdrVoid } from "../../xdr/index.js";
-import { isWildcardHost, parseUniversalAddress } from "../universal-address.js";
 
 /** What a probe needs to know of an instance. */
 export interface ProbeTarget {

@@ -5,19 +5,19 @@
  * the binder is older. Works against our binder and Debian's rpcbind alike.
  */
 import {
-  type BindingQuery,
-  type Client,
-  type ClientOptions,
-  createChannel,
-  createClient,
-  type Endpoint,
-  type Resolver,
-} from "../client/index.js";
-import { isRpcError, RpcError } from "../rpc/index.js";
-import type { InetAddress } from "../transport/index.js";
-import { IPPROTO_TCP, IPPROTO_UDP, PmapProgV2 } from "./protocol/pmap_prot.js";
-import { RpcbprogV3, RpcbprogV4 } from "./protocol/rpcb_prot.js";
-import { isWildcardHost, parseIPv6, parseUniversalAddress } from "./universal-address.js";
+  isRpcError,
+  type ProcedureDescriptor,
+  type ProgramVersionDescriptor,
+  RpcError,
+} from "../rpc/index.js";
+import { IPPROTO_TCP, IPPROTO_UDP, type Mapping, PmapProgV2 } from "../rpc/protocol/pmap_prot.js";
+import { type Rpcb, RpcbprogV3, RpcbprogV4 } from "../rpc/protocol/rpcb_prot.js";
+import { type InetAddress, isWildcardHost, parseIPv6, parseUniversalAddress } from "../transport/index.js";
+import type { BoundProcedure } from "./call-options.js";
+import type { Channel } from "./channel.js";
+import type { ClientOptions } from "./client.js";
+import { createChannel } from "./open-channel.js";
+import type { BindingQuery, Endpoint, Resolver } from "./resolver.js";
 
 /** The port every binder listens on (RFC 1833). */
 export const BINDER_PORT = 111;
@@ -48,12 +48,39 @@ export function rpcbindResolver(options: RpcbindResolverOptions = {}): Resolver 
   return new RpcbindResolver(options);
 }
 
-/** The clients of one binder over one protocol, and the newest rpcbind version it answered. */
+let processResolver: Resolver | undefined;
+
+/**
+ * The resolver of clients given an address without a port and no resolver:
+ * the binder on that host. One per process, so that its connections to
+ * binders are shared (they idle unreferenced: they never hold a process open).
+ */
+export function defaultRpcbindResolver(): Resolver {
+  processResolver ??= rpcbindResolver();
+  return processResolver;
+}
+
+/** A procedure of a binder's program, bound for Channel.call. */
+function bound<P extends ProcedureDescriptor>(d: ProgramVersionDescriptor, p: P) {
+  return {
+    program: d.program,
+    version: d.version,
+    procedure: p.number,
+    label: `${d.programName} v${d.version} ${p.name}`,
+    args: p.args,
+    result: p.result,
+  } as BoundProcedure<unknown, unknown>;
+}
+
+/** The three lookups, newest first. */
+const GETADDR_V4 = bound(RpcbprogV4, RpcbprogV4.procedures.getaddr) as BoundProcedure<Rpcb, string>;
+const GETADDR_V3 = bound(RpcbprogV3, RpcbprogV3.procedures.getaddr) as BoundProcedure<Rpcb, string>;
+const GETPORT_V2 = bound(PmapProgV2, PmapProgV2.procedures.getport) as BoundProcedure<Mapping, number>;
+
+/** The channel to one binder over one protocol, and the newest rpcbind version it answered. */
 interface BinderClients {
   readonly address: InetAddress;
-  readonly v4: Client<typeof RpcbprogV4>;
-  readonly v3: Client<typeof RpcbprogV3>;
-  readonly v2: Client<typeof PmapProgV2>;
+  readonly channel: Channel;
   version: 4 | 3 | 2;
 }
 
@@ -103,7 +130,7 @@ class RpcbindResolver implements Resolver {
   async close(): Promise<void> {
     const all = [...this.#clients.values()];
     this.#clients.clear();
-    await Promise.all(all.map((c) => c.v4.$close()));
+    await Promise.all(all.map((c) => c.channel.close()));
   }
 
   #clientsOf(address: InetAddress): BinderClients {
@@ -111,13 +138,7 @@ class RpcbindResolver implements Resolver {
     let clients = this.#clients.get(key);
     if (clients === undefined) {
       const channel = createChannel(address, { timeoutMs: this.#timeoutMs, ...this.#clientOptions });
-      clients = {
-        address,
-        v4: createClient(RpcbprogV4, channel),
-        v3: createClient(RpcbprogV3, channel),
-        v2: createClient(PmapProgV2, channel),
-        version: 4,
-      };
+      clients = { address, channel, version: 4 };
       this.#clients.set(key, clients);
     }
     return clients;
@@ -132,7 +153,7 @@ class RpcbindResolver implements Resolver {
       try {
         if (clients.version === 2) {
           // The portmapper knows IPv4 TCP and UDP ports only, on the binder's own host.
-          const port = await clients.v2.getport({
+          const port = await clients.channel.call(GETPORT_V2, {
             prog: query.program,
             vers: query.version,
             prot: query.protocol === "tcp" ? IPPROTO_TCP : IPPROTO_UDP,
@@ -140,8 +161,8 @@ class RpcbindResolver implements Resolver {
           });
           return port === 0 ? undefined : { protocol: query.protocol, host: binder.host, port };
         }
-        const rpcb = clients.version === 4 ? clients.v4 : clients.v3;
-        const uaddr = await rpcb.getaddr({
+        const getaddr = clients.version === 4 ? GETADDR_V4 : GETADDR_V3;
+        const uaddr = await clients.channel.call(getaddr, {
           r_prog: query.program,
           r_vers: query.version,
           r_netid: netid,

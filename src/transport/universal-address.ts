@@ -13,7 +13,7 @@
  * UADDR2TADDR and TADDR2UADDR.
  */
 import { endianness } from "node:os";
-import type { Address, InetAddress } from "../transport/index.js";
+import type { Address, InetAddress } from "./address.js";
 
 /** The netids rpcbind knows on Linux (/etc/netconfig), RFC 5665 §5.1. */
 export const Netid = {
