@@ -9,13 +9,10 @@
  * was one write to the state file and to etcd): only changes of state are.
  */
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { once } from "node:events";
 import { after, before, test } from "node:test";
-import { pathToFileURL } from "node:url";
 import { type InetAddress, silentLogger } from "once-rpc";
 import { type Binder, createBinder, type InstanceChange, listInstances } from "once-rpc/binder";
-import { repoPath } from "../support/paths.js";
+import { type InstanceChild, startInstanceChild } from "../support/instance-children.js";
 
 const PROGRAM = 0x2000_0c21;
 const INTERVAL_MS = 100;
@@ -23,88 +20,19 @@ const MAX_MISSES = 3;
 /** Beyond interval × misses: a tick (interval / 5), the last probe's timeout, and a busy 2-core machine. */
 const SLACK_MS = 1500;
 
-/**
- * The child: serves PROGRAM version 1 on 127.0.0.1:0 over the protocol
- * given, registers itself with the binder given, prints its address and
- * instance id as one JSON line, and exits when its stdin closes (so it never
- * outlives the test).
- */
-const CHILD = `
-const [serverUrl, binderUrl, protocol, binderAddress, program] = process.argv.slice(1);
-const { createServer, silentLogger, xdrInt } = await import(serverUrl);
-const { registerInstance } = await import(binderUrl);
-const server = createServer({ logger: silentLogger }).addProgram(
-  { programName: "HEALTH_PROG", program: Number(program), versionName: "HEALTH_V1", version: 1,
-    procedures: { echo: { name: "ECHO", number: 1, args: xdrInt, result: xdrInt } } },
-  { echo: (n) => n },
-);
-const address = await server.listen(protocol + "://127.0.0.1:0");
-const registered = await registerInstance(server, { binder: binderAddress, name: "echo", leaseMs: 0 });
-process.stdout.write(JSON.stringify({ port: address.port, id: registered.instances[0].id }) + "\\n");
-process.stdin.resume();
-process.stdin.on("end", () => process.exit(0));
-`;
-
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams;
+/** A child of test/support/instance-children.ts, registered with the binder without a lease. */
+interface Child extends InstanceChild {
   readonly protocol: "tcp" | "udp";
-  readonly port: number;
   readonly id: string;
 }
 
 const children: Child[] = [];
 
 async function startChild(protocol: "tcp" | "udp", binderAddress: string): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      CHILD,
-      pathToFileURL(repoPath("dist/src/index.js")).href,
-      pathToFileURL(repoPath("dist/src/binder/index.js")).href,
-      protocol,
-      binderAddress,
-      String(PROGRAM),
-    ],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  child.stdin.on("error", () => {});
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`the child printed nothing within 10 s; stderr:\n${stderr}`));
-    }, 10_000);
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      out += chunk;
-      if (out.includes("\n")) {
-        clearTimeout(timer);
-        resolve(out.slice(0, out.indexOf("\n")));
-      }
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the child exited (${code}, ${signal}) before it was ready; stderr:\n${stderr}`));
-    });
-  });
-  const { port, id } = JSON.parse(line) as { port: number; id: string };
-  const started = { process: child, protocol, port, id };
+  const child = await startInstanceChild({ binders: [binderAddress], program: PROGRAM, protocol });
+  const started = Object.assign(child, { protocol, id: child.ids[0] });
   children.push(started);
   return started;
-}
-
-async function kill(child: Child): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  const exited = once(child.process, "exit");
-  child.process.kill("SIGKILL");
-  await exited;
 }
 
 let binder: Binder;
@@ -123,7 +51,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) await kill(child);
+  for (const child of children) await child.kill();
   await binder?.destroy();
 });
 
@@ -180,7 +108,7 @@ test("a killed instance leaves LIST within healthIntervalMs × maxMisses, over T
 
   for (const victim of [live[0], live[2]]) {
     const killedAt = Date.now();
-    await kill(victim);
+    await victim.kill();
     const removedAt = await removal(victim.id, INTERVAL_MS * MAX_MISSES + SLACK_MS);
     const tookMs = removedAt - killedAt;
     assert.ok(tookMs <= INTERVAL_MS * MAX_MISSES + SLACK_MS, `${victim.protocol}: gone after ${tookMs} ms`);
